@@ -1,0 +1,22 @@
+import { ProtocolError } from './codes.ts';
+import { codePointLength, NAME_MAX_CHARS, ROOM_PATTERN } from './limits.ts';
+
+/** What a client asks for in `GET /ws/:room?name&since`, checked before the upgrade. */
+export interface ConnectRequest {
+  room: string;
+  /** Trimmed display name; absent when the client gave none (the room names it `anon-…`). */
+  name: string | undefined;
+  /** The raw `since`; a malformed one is not an error, it just cannot recover. */
+  since: string | undefined;
+}
+
+export function parseConnectRequest(room: string, name: string | undefined, since: string | undefined): ConnectRequest {
+  if (!ROOM_PATTERN.test(room)) {
+    throw new ProtocolError('bad_request', 'room must be 1–64 characters of A-Z a-z 0-9 _ . -');
+  }
+  const trimmed = name?.trim() ?? '';
+  if (codePointLength(trimmed) > NAME_MAX_CHARS) {
+    throw new ProtocolError('bad_request', `name must be at most ${NAME_MAX_CHARS} characters`);
+  }
+  return { room, name: trimmed === '' ? undefined : trimmed, since: since === '' ? undefined : since };
+}

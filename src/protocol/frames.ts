@@ -1,0 +1,83 @@
+import type { ErrorCode } from './codes.ts';
+
+export interface MemberInfo {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** A message as the broker stores and delivers it; `from` is set by the server, never the client. */
+export interface ChatMessage {
+  readonly id: string;
+  readonly room: string;
+  readonly from: MemberInfo;
+  readonly text: string;
+  readonly ts: number;
+}
+
+export interface WelcomeFrame {
+  type: 'welcome';
+  room: string;
+  you: MemberInfo;
+  instance: string;
+  members: MemberInfo[];
+  recovered: boolean;
+  backlog: number;
+}
+export interface MessageFrame extends ChatMessage {
+  type: 'message';
+}
+export interface AckFrame {
+  type: 'ack';
+  ref?: string;
+  id: string;
+  ts: number;
+}
+export interface PresenceFrame {
+  type: 'join' | 'leave';
+  member: MemberInfo;
+}
+export interface PongFrame {
+  type: 'pong';
+}
+export interface ErrorFrame {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  ref?: string;
+}
+
+export type ServerFrame = WelcomeFrame | MessageFrame | AckFrame | PresenceFrame | PongFrame | ErrorFrame;
+
+/**
+ * The one serialization of a message for the wire. Field order is fixed here so
+ * that every replica writes the same bytes for the same message.
+ */
+export function encodeMessage(m: ChatMessage): string {
+  return JSON.stringify({ type: 'message', id: m.id, room: m.room, from: m.from, text: m.text, ts: m.ts });
+}
+
+export function encodeAck(id: string, ts: number, ref: string | undefined): string {
+  return JSON.stringify(ref === undefined ? { type: 'ack', id, ts } : { type: 'ack', ref, id, ts });
+}
+
+export function encodePresence(type: 'join' | 'leave', member: MemberInfo): string {
+  return JSON.stringify({ type, member: { id: member.id, name: member.name } });
+}
+
+export function encodeError(code: ErrorCode, message: string, ref?: string): string {
+  return JSON.stringify(ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref });
+}
+
+export const PONG = '{"type":"pong"}';
+
+export function encodeWelcome(w: Omit<WelcomeFrame, 'type'>): string {
+  return JSON.stringify({
+    type: 'welcome',
+    room: w.room,
+    you: w.you,
+    instance: w.instance,
+    members: w.members,
+    recovered: w.recovered,
+    backlog: w.backlog,
+  });
+}
