@@ -1,0 +1,69 @@
+import type { ChatMessage, MemberInfo } from '../protocol/index.ts';
+
+/** What arrives on a room's subscription, in the room's one order. */
+export type RoomEvent =
+  | { readonly type: 'message'; readonly message: ChatMessage }
+  | { readonly type: 'join'; readonly member: MemberInfo }
+  | { readonly type: 'leave'; readonly member: MemberInfo };
+
+export type RoomListener = (event: RoomEvent) => void;
+
+export interface PublishRequest {
+  readonly room: string;
+  readonly from: MemberInfo;
+  readonly text: string;
+  readonly ref?: string;
+}
+
+export interface Published {
+  readonly id: string;
+  readonly ts: number;
+  /** True when `ref` was seen before: nothing was published, this is the first message's id. */
+  readonly duplicate: boolean;
+}
+
+export interface History {
+  /** Oldest first. */
+  readonly messages: ChatMessage[];
+  /** True when `since` was held, so `messages` is everything after it. */
+  readonly recovered: boolean;
+}
+
+/**
+ * Carries a room's messages and presence between replicas.
+ *
+ * - `publish` gives the message its id, appends it to the room's log and delivers
+ *   it to every subscriber of the room (the publishing replica's own included)
+ *   in one step: ids increase per room and every subscriber sees one order.
+ * - Delivery is at most once per subscription; a replica that lost its
+ *   subscription recovers from `history`.
+ * - A `ref` seen in the last REF_TTL_MS is not published again.
+ * - Methods that need the broker reject with BrokerUnavailableError while it is
+ *   unreachable; the broker reconnects by itself.
+ */
+export interface Broker {
+  publish(request: PublishRequest): Promise<Published>;
+  /** Starts delivering the room's events to `listener`; one listener per room per replica. */
+  subscribe(room: string, listener: RoomListener): Promise<void>;
+  /** Stops delivering to `listener`; a later subscribe with another listener is unaffected. */
+  unsubscribe(room: string, listener: RoomListener): Promise<void>;
+  /** The backlog for a newcomer: everything after `since` when held, else the recent ones. */
+  history(room: string, since: string | undefined): Promise<History>;
+  /** Records a member here and announces `join` to the room's subscribers. */
+  join(room: string, member: MemberInfo): Promise<void>;
+  /** Removes a member and announces `leave`. */
+  leave(room: string, member: MemberInfo): Promise<void>;
+  /** Everyone in the room on every replica. */
+  members(room: string): Promise<MemberInfo[]>;
+  /** Whether the broker can be reached now. */
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+export class BrokerUnavailableError extends Error {
+  readonly code = 'unavailable';
+  constructor(message = 'the message broker is unreachable', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BrokerUnavailableError';
+  }
+}
