@@ -1,0 +1,6 @@
+export * from './member-socket.ts';
+export * from './member.ts';
+export * from './room.ts';
+export * from './room-registry.ts';
+export * from './room-options.ts';
+export * from './token-bucket.ts';

@@ -1,0 +1,16 @@
+/**
+ * A member's connection as the room sees it. Each runtime adapts its own socket
+ * (`ws`, a Workers WebSocket) to this, so the room never sees either.
+ */
+export interface MemberSocket {
+  send(frame: string): void;
+  close(code: number, reason: string): void;
+  /** Bytes queued but not yet written to the network; 0 where the runtime cannot tell. */
+  bufferedAmount(): number;
+}
+
+export interface Logger {
+  info(context: object, message: string): void;
+  warn(context: object, message: string): void;
+  error(context: object, message: string): void;
+}

@@ -1,0 +1,181 @@
+import {
+  type ChatMessage,
+  type ClientMessage,
+  type MemberInfo,
+  CloseCode,
+  ProtocolError,
+  MAX_FRAMES_PER_SECOND,
+  PONG,
+  compareIdText,
+  encodeAck,
+  encodeError,
+  encodeMessage,
+  parseClientFrame,
+  utf8Length,
+} from '../protocol/index.ts';
+import { BrokerUnavailableError } from '../broker/broker.ts';
+import type { MemberSocket } from './member-socket.ts';
+import type { RoomOptions } from './room-options.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+type Close = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** While a backlog is sent, wait whenever more than this is unsent: the server paces to the reader. */
+const PACE_HIGH_WATER = 256 * 1024;
+const PACE_POLL_MS = 10;
+const PACE_GIVE_UP_MS = 30_000;
+
+/**
+ * One connection in one room on this replica: what it sends us, in the order
+ * PROTOCOL.md checks it, and what we send it. Until its welcome and backlog are
+ * out, everything for it waits in `pending`, so nothing overtakes the welcome.
+ */
+export class Member {
+  private live = false;
+  private closed = false;
+  private readonly pending: string[] = [];
+  private readonly pendingIds: (string | null)[] = [];
+  private pendingBytes = 0;
+  private readonly frames: TokenBucket;
+  private readonly messages: TokenBucket | null;
+  /** Called once when the member is gone, whoever closed. */
+  onGone: (() => void) | null = null;
+
+  constructor(
+    readonly info: MemberInfo,
+    readonly room: string,
+    private readonly socket: MemberSocket,
+    private readonly options: RoomOptions,
+  ) {
+    const now = options.now ?? Date.now;
+    this.frames = new TokenBucket(MAX_FRAMES_PER_SECOND, MAX_FRAMES_PER_SECOND, now);
+    this.messages = options.rateLimit > 0 ? new TokenBucket(options.rateLimit, 2 * options.rateLimit, now) : null;
+  }
+
+  get id(): string {
+    return this.info.id;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The fan-out hot path: one already-serialized frame, no allocation. */
+  deliver(frame: string, messageId: string | null): void {
+    if (this.closed) return;
+    if (this.live) {
+      this.write(frame);
+      return;
+    }
+    this.pending.push(frame);
+    this.pendingIds.push(messageId);
+    this.pendingBytes += frame.length;
+    if (this.pendingBytes > this.options.sendBufferLimit) this.close(CloseCode.tryAgainLater);
+  }
+
+  /** Sends the welcome, then the backlog paced to the reader, then what arrived meanwhile. */
+  async start(welcome: string, backlog: ChatMessage[]): Promise<void> {
+    if (this.closed) return;
+    this.socket.send(welcome);
+    let lastBacklogId: string | null = null;
+    for (const message of backlog) {
+      if (this.closed) return;
+      this.write(encodeMessage(message));
+      lastBacklogId = message.id;
+      if (this.socket.bufferedAmount() > PACE_HIGH_WATER) await this.drained();
+    }
+    if (this.closed) return;
+    for (let i = 0; i < this.pending.length; i++) {
+      const id = this.pendingIds[i];
+      // Live messages the backlog already held are not sent twice.
+      if (id != null && lastBacklogId !== null && compareIdText(id, lastBacklogId) <= 0) continue;
+      this.write(this.pending[i]!);
+    }
+    this.pending.length = 0;
+    this.pendingIds.length = 0;
+    this.pendingBytes = 0;
+    this.live = true;
+  }
+
+  /** A binary data frame, which the protocol refuses after the size and frame-rate checks. */
+  receiveBinary(byteLength: number): void {
+    if (!this.admitFrame(byteLength)) return;
+    this.deliver(encodeError('bad_request', 'binary frames are not accepted; send JSON text'), null);
+  }
+
+  /** A text data frame, checked in the order PROTOCOL.md gives. */
+  receive(data: string): void {
+    if (!this.admitFrame(utf8Length(data))) return;
+    const frame = parseClientFrame(data);
+    if (frame instanceof ProtocolError) return this.deliver(encodeError(frame.code, frame.message, frame.ref), null);
+    if (frame.type === 'ping') return this.deliver(PONG, null);
+    if (this.messages && !this.messages.take()) {
+      const message = `more than ${this.options.rateLimit} messages a second; this one was dropped`;
+      return this.deliver(encodeError('rate_limited', message, frame.ref), null);
+    }
+    void this.publish(frame);
+  }
+
+  private admitFrame(bytes: number): boolean {
+    if (this.closed) return false;
+    if (bytes > this.options.maxFrameBytes) {
+      this.close(CloseCode.tooBig);
+      return false;
+    }
+    if (!this.frames.take()) {
+      this.close(CloseCode.policyViolation);
+      return false;
+    }
+    return true;
+  }
+
+  close(reason: Close): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close(reason.code, reason.reason);
+    this.gone();
+  }
+
+  /** The runtime saw the socket close. */
+  socketClosed(): void {
+    this.closed = true;
+    this.gone();
+  }
+
+  private async publish(frame: ClientMessage): Promise<void> {
+    try {
+      const published = await this.options.broker.publish({
+        room: this.room,
+        from: this.info,
+        text: frame.text,
+        ref: frame.ref,
+      });
+      this.deliver(encodeAck(published.id, published.ts, frame.ref), null);
+    } catch (err) {
+      if (!(err instanceof BrokerUnavailableError)) {
+        this.options.log.error({ err, room: this.room, member: this.id }, 'publish failed');
+      }
+      this.deliver(encodeError('unavailable', 'the message could not be published; send it again', frame.ref), null);
+    }
+  }
+
+  private write(frame: string): void {
+    this.socket.send(frame);
+    if (this.socket.bufferedAmount() > this.options.sendBufferLimit) this.close(CloseCode.tryAgainLater);
+  }
+
+  /** Waits for the reader to catch up; one that reads nothing for PACE_GIVE_UP_MS is closed like any slow reader. */
+  private async drained(): Promise<void> {
+    const giveUp = Date.now() + PACE_GIVE_UP_MS;
+    while (!this.closed && this.socket.bufferedAmount() > PACE_HIGH_WATER / 2) {
+      if (Date.now() > giveUp) return this.close(CloseCode.tryAgainLater);
+      await new Promise((resolve) => setTimeout(resolve, PACE_POLL_MS));
+    }
+  }
+
+  private gone(): void {
+    const onGone = this.onGone;
+    this.onGone = null;
+    onGone?.();
+  }
+}

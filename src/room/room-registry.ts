@@ -1,0 +1,107 @@
+import { type ConnectRequest, type MemberInfo, CloseCode, encodeWelcome } from '../protocol/index.ts';
+import type { MemberSocket } from './member-socket.ts';
+import type { RoomOptions } from './room-options.ts';
+import { Member } from './member.ts';
+import { Room } from './room.ts';
+import { randomLetters } from './random.ts';
+
+/**
+ * The rooms that have members on this replica. A room is subscribed at the
+ * broker while it has a local member, and unsubscribed when its last one leaves.
+ */
+export class RoomRegistry {
+  private readonly rooms = new Map<string, Room>();
+  private memberCount = 0;
+
+  constructor(readonly options: RoomOptions) {}
+
+  get connections(): number {
+    return this.memberCount;
+  }
+
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  isReady(): boolean {
+    return this.options.broker.isReady();
+  }
+
+  /**
+   * Takes a freshly upgraded socket into its room. The member exists at once, so
+   * frames it sends are handled; its welcome follows when the broker answers.
+   */
+  connect(request: ConnectRequest, socket: MemberSocket): Member {
+    const info: MemberInfo = { id: `c_${randomLetters(16)}`, name: request.name ?? `anon-${randomLetters(4)}` };
+    let room = this.rooms.get(request.room);
+    if (!room) {
+      room = new Room(request.room);
+      this.rooms.set(room.name, room);
+    }
+    const member = new Member(info, room.name, socket, this.options);
+    room.add(member);
+    this.memberCount++;
+    let joined = false;
+    const joinedRoom = room;
+    member.onGone = () => {
+      this.memberCount--;
+      joinedRoom.remove(member);
+      if (joined) void this.leave(joinedRoom, info);
+      if (joinedRoom.size === 0) void this.release(joinedRoom);
+    };
+    void this.admit(room, member, request.since, () => (joined = true));
+    return member;
+  }
+
+  /** Closes every member with 1012 so that they reconnect elsewhere. */
+  shutdown(): void {
+    for (const room of [...this.rooms.values()]) room.forEachMember((m) => m.close(CloseCode.serviceRestart));
+  }
+
+  private async admit(room: Room, member: Member, since: string | undefined, markJoined: () => void): Promise<void> {
+    const { broker, instance, log } = this.options;
+    try {
+      room.subscription ??= broker.subscribe(room.name, room.listener);
+      await room.subscription;
+      if (member.isClosed) return;
+      await broker.join(room.name, member.info);
+      markJoined();
+      if (member.isClosed) return void this.leave(room, member.info);
+      const [members, history] = await Promise.all([broker.members(room.name), broker.history(room.name, since)]);
+      const welcome = encodeWelcome({
+        room: room.name,
+        you: member.info,
+        instance,
+        members,
+        recovered: history.recovered,
+        backlog: history.messages.length,
+      });
+      await member.start(welcome, history.messages);
+    } catch (err) {
+      log.warn({ err, room: room.name, member: member.id }, 'could not admit member; closing it');
+      member.close(CloseCode.tryAgainLater);
+    }
+  }
+
+  private async leave(room: Room, info: MemberInfo): Promise<void> {
+    try {
+      await this.options.broker.leave(room.name, info);
+    } catch (err) {
+      this.options.log.warn({ err, room: room.name, member: info.id }, 'could not record leave');
+    }
+  }
+
+  private async release(room: Room): Promise<void> {
+    if (this.rooms.get(room.name) !== room) return;
+    this.rooms.delete(room.name);
+    const subscription = room.subscription;
+    room.subscription = null;
+    if (!subscription) return;
+    try {
+      await subscription;
+      await this.options.broker.unsubscribe(room.name, room.listener);
+    } catch (err) {
+      this.options.log.warn({ err, room: room.name }, 'could not unsubscribe');
+    }
+  }
+}

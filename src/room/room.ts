@@ -1,0 +1,62 @@
+import { encodeMessage, encodePresence } from '../protocol/index.ts';
+import type { RoomEvent } from '../broker/broker.ts';
+import type { Member } from './member.ts';
+
+/**
+ * The members of one room on this replica. The broker calls `listener` with the
+ * room's events in the room's one order; each is serialized once here and
+ * written to every local member it is for.
+ */
+export class Room {
+  private readonly members: Member[] = [];
+  private fanningOut = false;
+  private readonly leftDuringFanOut: Member[] = [];
+  /** Settles when the broker delivers this room's events here. */
+  subscription: Promise<void> | null = null;
+
+  constructor(readonly name: string) {}
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  add(member: Member): void {
+    this.members.push(member);
+  }
+
+  remove(member: Member): void {
+    // Removing while fanning out would shift the array under the loop.
+    if (this.fanningOut) {
+      this.leftDuringFanOut.push(member);
+      return;
+    }
+    const at = this.members.indexOf(member);
+    if (at < 0) return;
+    this.members[at] = this.members[this.members.length - 1]!;
+    this.members.pop();
+  }
+
+  forEachMember(fn: (member: Member) => void): void {
+    for (const member of [...this.members]) fn(member);
+  }
+
+  readonly listener = (event: RoomEvent): void => {
+    if (event.type === 'message') {
+      this.fanOut(encodeMessage(event.message), event.message.from.id, event.message.id);
+    } else {
+      // A member's own welcome stands for its join; it is not told of itself.
+      this.fanOut(encodePresence(event.type, event.member), event.member.id, null);
+    }
+  };
+
+  private fanOut(frame: string, exceptId: string, messageId: string | null): void {
+    this.fanningOut = true;
+    const members = this.members;
+    for (let i = 0; i < members.length; i++) {
+      const member = members[i]!;
+      if (member.id !== exceptId) member.deliver(frame, messageId);
+    }
+    this.fanningOut = false;
+    while (this.leftDuringFanOut.length > 0) this.remove(this.leftDuringFanOut.pop()!);
+  }
+}
