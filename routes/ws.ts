@@ -1,0 +1,42 @@
+import { Hono } from 'hono';
+import type { UpgradeWebSocket, WSContext } from 'hono/ws';
+import { ProtocolError, parseConnectRequest } from '../src/protocol/index.ts';
+import type { Member, MemberSocket, RoomRegistry } from '../src/room/index.ts';
+
+export interface WebSocketRouteOptions {
+  registry: RoomRegistry;
+  upgradeWebSocket: UpgradeWebSocket<any>;
+  /** Adapts the runtime's socket; the runtime knows how to read its send buffer. */
+  memberSocket: (ws: WSContext<any>) => MemberSocket;
+  /** 0: no cap. */
+  maxConnections: number;
+}
+
+/** `GET /ws/:room`: every check runs before the upgrade, so a refusal is plain HTTP with a JSON body. */
+export function createWebSocketRoute(options: WebSocketRouteOptions): Hono {
+  const { registry, upgradeWebSocket, memberSocket, maxConnections } = options;
+  return new Hono().get('/ws/:room', (c) => {
+    const request = parseConnectRequest(c.req.param('room'), c.req.query('name'), c.req.query('since'));
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+      throw new ProtocolError('bad_request', 'this endpoint needs a WebSocket upgrade');
+    }
+    if (!registry.isReady()) throw new ProtocolError('unavailable', 'the message broker is unreachable');
+    if (maxConnections > 0 && registry.connections >= maxConnections) {
+      throw new ProtocolError('overloaded', 'this instance is at its connection limit; try another');
+    }
+    let member: Member | undefined;
+    return upgradeWebSocket(c, {
+      onOpen(_event, ws) {
+        member = registry.connect(request, memberSocket(ws));
+      },
+      onMessage(event) {
+        const data = event.data;
+        if (typeof data === 'string') member?.receive(data);
+        else member?.receiveBinary(data instanceof Blob ? data.size : data.byteLength);
+      },
+      onClose() {
+        member?.socketClosed();
+      },
+    });
+  });
+}

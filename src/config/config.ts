@@ -1,0 +1,91 @@
+import {
+  DEFAULT_HISTORY_SIZE,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_SEND_BUFFER_LIMIT,
+} from '../protocol/index.ts';
+
+/** A replica's configuration, read from the environment by every server runtime alike. */
+export interface Config {
+  port: number;
+  host: string;
+  instanceId: string;
+  redisUrl: string | undefined;
+  historySize: number;
+  rateLimit: number;
+  maxFrameBytes: number;
+  sendBufferLimit: number;
+  maxConnections: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+/** A bad variable: the message is one line naming it and what it accepts. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+export function parseConfig(env: Env, defaults: { instanceId: string }): Config {
+  return {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: text(env, 'HOST', '0.0.0.0', /^[A-Za-z0-9.:_-]{1,253}$/, 'a host name or IP address'),
+    instanceId: text(env, 'INSTANCE_ID', defaults.instanceId, /^[A-Za-z0-9_.:-]{1,64}$/, '1–64 characters of A-Z a-z 0-9 _ . : -'),
+    redisUrl: redisUrl(env),
+    historySize: integer(env, 'HISTORY_SIZE', DEFAULT_HISTORY_SIZE, 50, 1_000_000),
+    rateLimit: integer(env, 'RATE_LIMIT', DEFAULT_RATE_LIMIT, 0, 10_000),
+    maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', DEFAULT_MAX_FRAME_BYTES, 256, 16 * 1024 * 1024),
+    sendBufferLimit: integer(env, 'SEND_BUFFER_LIMIT', DEFAULT_SEND_BUFFER_LIMIT, 16 * 1024, 1024 * 1024 * 1024),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 10_000, 0, 10_000_000),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
+  };
+}
+
+function present(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  const value = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function text(env: Env, name: string, fallback: string, pattern: RegExp, accepts: string): string {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  if (!pattern.test(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected ${accepts}`);
+  return raw;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, values: readonly T[]): T {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  if (!(values as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected one of ${values.join(', ')}`);
+  }
+  return raw as T;
+}
+
+/** The URL is checked for shape only; its password is never echoed. */
+function redisUrl(env: Env): string | undefined {
+  const raw = present(env, 'REDIS_URL');
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError('REDIS_URL is not valid: expected redis://[user:password@]host[:port][/db] or rediss://…');
+  }
+  return raw;
+}

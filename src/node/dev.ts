@@ -1,0 +1,23 @@
+import { parseConfig } from '../config/config.ts';
+import { MemoryBroker, MemoryBus } from '../broker/memory.ts';
+import { createLogger } from './logger.ts';
+import { startReplica } from './replica.ts';
+import { exitOnSignals } from './shutdown.ts';
+
+/** `npm run dev`: two replicas in one process, joined by one in-memory bus. */
+const PORTS = [8080, 8081];
+
+const base = parseConfig(process.env, { instanceId: 'dev' });
+const bus = new MemoryBus({ historySize: base.historySize });
+const replicas = await Promise.all(
+  PORTS.map((port, i) => {
+    const config = { ...base, port, instanceId: `node-${i + 1}` };
+    return startReplica({ config, broker: new MemoryBroker(bus), log: createLogger(config) });
+  }),
+);
+console.log(`\nTwo replicas, joined by the in-memory broker:`);
+for (const [i, replica] of replicas.entries()) console.log(`  node-${i + 1}: ${replica.url}`);
+console.log(`Open one tab on each, in the same room. Ctrl-C stops both.\n`);
+exitOnSignals(async () => {
+  await Promise.all(replicas.map((r) => r.close()));
+}, createLogger({ ...base, instanceId: 'dev' }));

@@ -1,0 +1,8 @@
+import { pino } from 'pino';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../room/index.ts';
+
+/** JSON lines on stdout, each with the instance that wrote it. */
+export function createLogger(config: Pick<Config, 'logLevel' | 'instanceId'>): Logger {
+  return pino({ level: config.logLevel, base: { instance: config.instanceId } });
+}

@@ -1,0 +1,79 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
+import { serve } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { Config } from '../config/config.ts';
+import type { Broker } from '../broker/broker.ts';
+import { RoomRegistry, type Logger } from '../room/index.ts';
+import { mountApp } from '../../routes/app.ts';
+import { createNodeWebSockets, nodeMemberSocket } from './websocket-server.ts';
+
+const STATIC_ROOT = fileURLToPath(new URL('../../static', import.meta.url));
+/** How long members get to answer the 1012 close before their sockets are dropped. */
+const CLOSE_GRACE_MS = 3000;
+
+export interface Replica {
+  readonly url: string;
+  readonly port: number;
+  readonly registry: RoomRegistry;
+  /** Closes members with 1012, stops listening, closes the broker. */
+  close(): Promise<void>;
+}
+
+export interface ReplicaOptions {
+  config: Config;
+  broker: Broker;
+  log: Logger;
+}
+
+/** One Node replica: the shared app on @hono/node-server, listening once this resolves. */
+export async function startReplica({ config, broker, log }: ReplicaOptions): Promise<Replica> {
+  const registry = new RoomRegistry({
+    broker,
+    log,
+    instance: config.instanceId,
+    rateLimit: config.rateLimit,
+    maxFrameBytes: config.maxFrameBytes,
+    sendBufferLimit: config.sendBufferLimit,
+  });
+  const app = new Hono();
+  const sockets = createNodeWebSockets(app, config.maxFrameBytes);
+  mountApp(app, {
+    registry,
+    log,
+    upgradeWebSocket: sockets.upgradeWebSocket,
+    memberSocket: nodeMemberSocket,
+    maxConnections: config.maxConnections,
+    serveStatic: serveStatic({ root: STATIC_ROOT }),
+  });
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server));
+    s.once('error', reject);
+  });
+  sockets.attach(server);
+  const { port } = server.address() as AddressInfo;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+
+  let closing: Promise<void> | null = null;
+  async function close(): Promise<void> {
+    registry.shutdown();
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const deadline = Date.now() + CLOSE_GRACE_MS;
+    while (sockets.openSockets > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    sockets.terminateAll();
+    server.closeAllConnections();
+    await stopped;
+    await broker.close();
+  }
+
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    registry,
+    close: () => (closing ??= close()),
+  };
+}
