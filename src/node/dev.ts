@@ -4,10 +4,9 @@ import { createLogger } from './logger.ts';
 import { startReplica } from './replica.ts';
 import { exitOnSignals } from './shutdown.ts';
 
-/** `npm run dev`: two replicas in one process, joined by one in-memory bus. */
-const PORTS = [8080, 8081];
-
+/** `npm run dev`: two replicas in one process, joined by one in-memory bus, on PORT and PORT+1. */
 const base = parseConfig(process.env, { instanceId: 'dev' });
+const PORTS = [base.port, base.port + 1];
 const bus = new MemoryBus({ historySize: base.historySize });
 const replicas = await Promise.all(
   PORTS.map((port, i) => {
