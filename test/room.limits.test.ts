@@ -80,3 +80,14 @@ describe('limits a member meets', () => {
     expect(fine.socket.ofType('leave').map((f) => f.member.name)).toEqual(['slow']);
   });
 });
+
+it('releases a room whose last member is closed for reading too slowly during a fan-out', async () => {
+  const world = createRoomWorld({ rateLimit: 0, sendBufferLimit: 16 * 1024 });
+  const slow = await world.join(0, 'lonely', 'slow', new FakeSocket({ drains: false }));
+  const sender = await world.join(1, 'lonely', 'sender');
+  for (let i = 0; i < 40 && !slow.socket.closedWith; i++) sender.member.receive(message('y'.repeat(1000)));
+  await settle();
+  expect(slow.socket.closedWith?.code).toBe(1013);
+  expect(world.registries[0]!.roomCount).toBe(0);
+  expect(world.registries[0]!.connections).toBe(0);
+});

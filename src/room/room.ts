@@ -16,8 +16,9 @@ export class Room {
 
   constructor(readonly name: string) {}
 
+  /** Members still here, not counting those whose removal waits for the fan-out to end. */
   get size(): number {
-    return this.members.length;
+    return this.members.length - this.leftDuringFanOut.length;
   }
 
   add(member: Member): void {
