@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceProcess, freePort, freePortPair } from './support/service-process.ts';
 import { TestClient } from './support/test-client.ts';
@@ -31,6 +33,19 @@ describe('npm start (src/node/main.ts) as a real process', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(name);
     expect(lines[0]).toMatch(/expected/);
+  });
+
+  it('says which port is in use, in one line, instead of a stack trace', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const service = start('main', 'src/node/main.ts', { PORT: String(port), HOST: '127.0.0.1' });
+      expect((await service.exited).code).toBe(2);
+      expect(service.logs.trim()).toBe(`chat: 127.0.0.1:${port} is in use; set PORT (and HOST) to another`);
+    } finally {
+      taken.close();
+    }
   });
 
   it('never echoes a REDIS_URL password', async () => {

@@ -1,20 +1,10 @@
-import { hostname } from 'node:os';
-import { ConfigError, parseConfig, type Config } from '../config/config.ts';
+import type { Config } from '../config/config.ts';
 import { MemoryBroker, MemoryBus } from '../broker/memory.ts';
 import type { Broker } from '../broker/broker.ts';
+import { exitOnListenError, readConfig } from './env-config.ts';
 import { createLogger } from './logger.ts';
 import { startReplica } from './replica.ts';
 import { exitOnSignals } from './shutdown.ts';
-
-function readConfig(): Config {
-  try {
-    return parseConfig(process.env, { instanceId: `${hostname()}-${process.pid}` });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(`chat: ${err.message}`);
-    process.exit(2);
-  }
-}
 
 function createBroker(config: Config): Broker {
   if (config.redisUrl !== undefined) {
@@ -26,6 +16,6 @@ function createBroker(config: Config): Broker {
 
 const config = readConfig();
 const log = createLogger(config);
-const replica = await startReplica({ config, broker: createBroker(config), log });
+const replica = await startReplica({ config, broker: createBroker(config), log }).catch(exitOnListenError);
 log.info({ url: replica.url, broker: 'memory' }, `listening on ${replica.url}`);
 exitOnSignals(replica.close, log);
