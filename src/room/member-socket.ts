@@ -9,8 +9,4 @@ export interface MemberSocket {
   bufferedAmount(): number;
 }
 
-export interface Logger {
-  info(context: object, message: string): void;
-  warn(context: object, message: string): void;
-  error(context: object, message: string): void;
-}
+export type { Logger } from '../logger.ts';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { onTestFailed } from 'vitest';
+import { showLogsOnFailure } from './process-logs.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -10,6 +10,7 @@ const ROOT = new URL('../..', import.meta.url).pathname;
  */
 export class ServiceProcess {
   private output = '';
+  private readonly forgetLogs: () => void;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   private constructor(
@@ -19,9 +20,7 @@ export class ServiceProcess {
     child.stdout!.on('data', (d) => (this.output += d));
     child.stderr!.on('data', (d) => (this.output += d));
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    onTestFailed(() => {
-      console.error(`--- ${name} output ---\n${this.output}--- end of ${name} ---`);
-    });
+    this.forgetLogs = showLogsOnFailure(name, () => this.output);
   }
 
   static start(name: string, entry: string, env: Record<string, string>): ServiceProcess {
@@ -55,6 +54,7 @@ export class ServiceProcess {
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     await this.exited;
+    this.forgetLogs();
   }
 }
 

@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, describe } from 'vitest';
+import { RedisBroker } from '../src/broker/redis.ts';
+import { brokerContract } from './support/broker-contract.ts';
+import { eventually } from './support/eventually.ts';
+import { RedisServer, redisAvailable } from './support/redis-server.ts';
+import { quietLog } from './support/room-world.ts';
+
+describe.runIf(redisAvailable())('Redis', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  brokerContract('redis', async () => {
+    const make = (instance: string) =>
+      new RedisBroker({ url: redis.url, instance, historySize: 100, log: quietLog, livenessTtlMs: 1000, heartbeatMs: 200 });
+    const a = make(`a-${Date.now()}`);
+    const b = make(`b-${Date.now()}`);
+    await eventually(() => {
+      if (!a.isReady() || !b.isReady()) throw new Error('brokers not ready');
+    });
+    return {
+      a,
+      b,
+      historySize: 100,
+      close: async () => {
+        await Promise.all([a.close(), b.close()]);
+      },
+    };
+  });
+});

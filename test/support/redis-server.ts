@@ -1,0 +1,92 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './service-process.ts';
+import { showLogsOnFailure } from './process-logs.ts';
+
+const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
+
+/**
+ * Whether the Redis tests can run. Without redis-server they skip, with one line
+ * saying why; under REQUIRE_REDIS=1 (as .ci/run sets) its absence is a failure.
+ */
+export function redisAvailable(): boolean {
+  if (hasRedis) return true;
+  if (process.env.REQUIRE_REDIS === '1') {
+    throw new Error('redis-server is not on PATH, and REQUIRE_REDIS=1 makes the Redis tests required');
+  }
+  console.warn('skipping the Redis tests: redis-server is not on PATH (apt-get install redis-server)');
+  return false;
+}
+
+export interface RedisServerOptions {
+  /** Extra lines for redis.conf, such as ACL `user` lines. */
+  config?: string[];
+}
+
+/**
+ * A redis-server of the test's own, on a free loopback port, keeping nothing on
+ * disk; never the machine's Redis on 6379. Its log is printed when a test fails.
+ */
+export class RedisServer {
+  private process: ChildProcess | null = null;
+  private output = '';
+  private readonly dir = mkdtempSync(join(tmpdir(), 'chat-redis-'));
+  private readonly forgetLogs: () => void;
+
+  private constructor(
+    readonly port: number,
+    private readonly options: RedisServerOptions,
+  ) {
+    this.forgetLogs = showLogsOnFailure(`redis-server :${port}`, () => this.output);
+  }
+
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options);
+    await server.restart();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get logs(): string {
+    return this.output;
+  }
+
+  /** Starts it (again) on the same port, empty. */
+  async restart(): Promise<void> {
+    const conf = join(this.dir, 'redis.conf');
+    writeFileSync(
+      conf,
+      [`port ${this.port}`, 'bind 127.0.0.1', 'save ""', 'appendonly no', `dir ${this.dir}`, ...(this.options.config ?? [])].join('\n') + '\n',
+    );
+    const child = spawn('redis-server', [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = child;
+    child.stdout!.on('data', (d) => (this.output += d));
+    child.stderr!.on('data', (d) => (this.output += d));
+    const deadline = Date.now() + 10_000;
+    while (!/Ready to accept connections/.test(this.output.split('\n').slice(-20).join('\n'))) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}:\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`redis-server did not start:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Kills it at once (SIGKILL): clients see the connection drop. */
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    this.output += '\n[test] redis-server killed\n';
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    this.forgetLogs();
+  }
+}
