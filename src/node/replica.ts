@@ -9,6 +9,7 @@ import type { Broker } from '../broker/broker.ts';
 import { RoomRegistry, type Logger } from '../room/index.ts';
 import { mountApp } from '../../routes/app.ts';
 import { createNodeWebSockets, nodeMemberSocket } from './websocket-server.ts';
+import { createMetrics } from './metrics.ts';
 
 const STATIC_ROOT = fileURLToPath(new URL('../../static', import.meta.url));
 /** How long members get to answer the 1012 close before their sockets are dropped. */
@@ -30,14 +31,17 @@ export interface ReplicaOptions {
 
 /** One Node replica: the shared app on @hono/node-server, listening once this resolves. */
 export async function startReplica({ config, broker, log }: ReplicaOptions): Promise<Replica> {
+  const metrics = createMetrics();
   const registry = new RoomRegistry({
     broker,
     log,
+    metrics: metrics.roomMetrics,
     instance: config.instanceId,
     rateLimit: config.rateLimit,
     maxFrameBytes: config.maxFrameBytes,
     sendBufferLimit: config.sendBufferLimit,
   });
+  metrics.watch(registry, broker);
   const app = new Hono();
   const sockets = createNodeWebSockets(app, config.maxFrameBytes);
   mountApp(app, {
@@ -47,6 +51,7 @@ export async function startReplica({ config, broker, log }: ReplicaOptions): Pro
     memberSocket: nodeMemberSocket,
     maxConnections: config.maxConnections,
     serveStatic: serveStatic({ root: STATIC_ROOT }),
+    extend: metrics.mount,
   });
 
   const server = await new Promise<Server>((resolve, reject) => {

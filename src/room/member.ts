@@ -113,6 +113,7 @@ export class Member {
       const message = `more than ${this.options.rateLimit} messages a second; this one was dropped`;
       return this.deliver(encodeError('rate_limited', message, frame.ref), null);
     }
+    this.options.metrics?.messageReceived();
     void this.publish(frame);
   }
 
@@ -143,6 +144,7 @@ export class Member {
   }
 
   private async publish(frame: ClientMessage): Promise<void> {
+    const started = performance.now();
     try {
       const published = await this.options.broker.publish({
         room: this.room,
@@ -151,6 +153,7 @@ export class Member {
         ref: frame.ref,
       });
       this.deliver(encodeAck(published.id, published.ts, frame.ref), null);
+      this.options.metrics?.publishSeconds((performance.now() - started) / 1000);
     } catch (err) {
       if (!(err instanceof BrokerUnavailableError)) {
         this.options.log.error({ err, room: this.room, member: this.id }, 'publish failed');

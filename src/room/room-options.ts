@@ -11,5 +11,16 @@ export interface RoomOptions {
   /** A member whose unsent bytes pass this is closed with 1013. */
   sendBufferLimit: number;
   log: Logger;
+  metrics?: RoomMetrics;
   now?: () => number;
+}
+
+/** Counts the runtime may export (Prometheus on Node); called on the hot path, so cheap. */
+export interface RoomMetrics {
+  /** A `message` frame passed the checks and goes to the broker. */
+  messageReceived(): void;
+  /** A message was written to `count` local members. */
+  messagesDelivered(count: number): void;
+  /** How long one publish took, ack included. */
+  publishSeconds(seconds: number): void;
 }

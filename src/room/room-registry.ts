@@ -35,7 +35,7 @@ export class RoomRegistry {
     const info: MemberInfo = { id: `c_${randomLetters(16)}`, name: request.name ?? `anon-${randomLetters(4)}` };
     let room = this.rooms.get(request.room);
     if (!room) {
-      room = new Room(request.room);
+      room = new Room(request.room, this.options.metrics);
       this.rooms.set(room.name, room);
     }
     const member = new Member(info, room.name, socket, this.options);

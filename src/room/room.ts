@@ -1,6 +1,7 @@
 import { encodeMessage, encodePresence } from '../protocol/index.ts';
 import type { RoomEvent } from '../broker/broker.ts';
 import type { Member } from './member.ts';
+import type { RoomMetrics } from './room-options.ts';
 
 /**
  * The members of one room on this replica. The broker calls `listener` with the
@@ -14,7 +15,10 @@ export class Room {
   /** Settles when the broker delivers this room's events here. */
   subscription: Promise<void> | null = null;
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    private readonly metrics?: RoomMetrics,
+  ) {}
 
   /** Members still here, not counting those whose removal waits for the fan-out to end. */
   get size(): number {
@@ -43,21 +47,27 @@ export class Room {
 
   readonly listener = (event: RoomEvent): void => {
     if (event.type === 'message') {
-      this.fanOut(encodeMessage(event.message), event.message.from.id, event.message.id);
+      const written = this.fanOut(encodeMessage(event.message), event.message.from.id, event.message.id);
+      this.metrics?.messagesDelivered(written);
     } else {
       // A member's own welcome stands for its join; it is not told of itself.
       this.fanOut(encodePresence(event.type, event.member), event.member.id, null);
     }
   };
 
-  private fanOut(frame: string, exceptId: string, messageId: string | null): void {
+  /** Returns how many members it was written to. */
+  private fanOut(frame: string, exceptId: string, messageId: string | null): number {
     this.fanningOut = true;
     const members = this.members;
+    let written = 0;
     for (let i = 0; i < members.length; i++) {
       const member = members[i]!;
-      if (member.id !== exceptId) member.deliver(frame, messageId);
+      if (member.id === exceptId) continue;
+      member.deliver(frame, messageId);
+      written++;
     }
     this.fanningOut = false;
     while (this.leftDuringFanOut.length > 0) this.remove(this.leftDuringFanOut.pop()!);
+    return written;
   }
 }
