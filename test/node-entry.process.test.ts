@@ -1,8 +1,9 @@
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceProcess, freePort, freePortPair } from './support/service-process.ts';
 import { TestClient } from './support/test-client.ts';
+import { redisAvailable } from './support/redis-server.ts';
 
 const started: ServiceProcess[] = [];
 function start(name: string, entry: string, env: Record<string, string>): ServiceProcess {
@@ -70,22 +71,54 @@ describe('npm start (src/node/main.ts) as a real process', () => {
 });
 
 describe('npm run dev (src/node/dev.ts) as a real process', () => {
-  it('starts two replicas joined by the in-memory broker, prints both URLs, and they chat', async () => {
+  it.runIf(redisAvailable())('starts redis-server and two replica processes that chat, with prefixed logs, and stops all on SIGINT', async () => {
     const port = await freePortPair();
     const dev = start('dev', 'src/node/dev.ts', { PORT: String(port), HOST: '127.0.0.1' });
+    const [, redisPort] = await dev.waitFor(/joined by Redis on 127\.0\.0\.1:(\d+)/);
+    expect(dev.logs).toMatch(/^\[redis\] .*Ready to accept connections/m);
+    expect(dev.logs).toMatch(/^\[node-1\] \{.*"instance":"node-1"/m);
+    expect(dev.logs).toMatch(/^\[node-2\] \{.*"instance":"node-2"/m);
+    await chatAcross(port);
+
+    dev.signal('SIGINT');
+    expect((await dev.exited).code).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port + 1}/healthz`)).rejects.toThrow();
+    expect(await portOpen(Number(redisPort))).toBe(false);
+  });
+
+  it('falls back to the in-memory pair in one process, saying so in one line, without redis-server', async () => {
+    const port = await freePortPair();
+    const dev = start('dev', 'src/node/dev.ts', { PORT: String(port), HOST: '127.0.0.1', REDIS_SERVER: '/nonexistent/redis-server' });
     await dev.waitFor(new RegExp(`http://127\\.0\\.0\\.1:${port + 1}`));
+    expect(dev.logs.split('\n').filter((l) => l.includes('is not on PATH'))).toHaveLength(1);
+    expect(dev.logs).toContain('apt-get install redis-server');
     expect(dev.logs).toContain(`http://127.0.0.1:${port}`);
+    await chatAcross(port);
 
-    const a = await TestClient.join(`ws://127.0.0.1:${port}/ws/lobby?name=alice`);
-    const b = await TestClient.join(`ws://127.0.0.1:${port + 1}/ws/lobby?name=bob`);
-    expect([a.welcome.instance, b.welcome.instance]).toEqual(['node-1', 'node-2']);
-    const ack = await a.client.say('across');
-    expect(await b.client.next('message')).toMatchObject({ id: ack.id, text: 'across' });
-    await b.client.say('back');
-    expect((await a.client.next('message')).text).toBe('back');
-
-    dev.child.kill('SIGINT');
-    expect((await a.client.closed).code).toBe(1012);
+    dev.signal('SIGINT');
     expect((await dev.exited).code).toBe(0);
   });
 });
+
+async function chatAcross(port: number): Promise<void> {
+  const a = await TestClient.join(`ws://127.0.0.1:${port}/ws/lobby?name=alice`);
+  const b = await TestClient.join(`ws://127.0.0.1:${port + 1}/ws/lobby?name=bob`);
+  expect([a.welcome.instance, b.welcome.instance]).toEqual(['node-1', 'node-2']);
+  const ack = await a.client.say('across');
+  expect(await b.client.next('message')).toMatchObject({ id: ack.id, text: 'across' });
+  await b.client.say('back');
+  expect((await a.client.next('message')).text).toBe('back');
+  a.client.close();
+  b.client.close();
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

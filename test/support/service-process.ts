@@ -28,6 +28,8 @@ export class ServiceProcess {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so stop() also ends what it started (the dev launcher's children).
+      detached: true,
     });
     return new ServiceProcess(name, child);
   }
@@ -50,9 +52,18 @@ export class ServiceProcess {
     }
   }
 
-  /** Ends the process for good; safe to call after it exited. */
+  /** Sends `signal` to the process alone, as a supervisor would. */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Ends the process and everything it started, for good; safe to call after it exited. */
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    try {
+      process.kill(-this.child.pid!, 'SIGKILL');
+    } catch {
+      // The group is already gone.
+    }
     await this.exited;
     this.forgetLogs();
   }
