@@ -72,6 +72,8 @@ export class RedisBroker implements Broker {
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private readonly livenessTtlMs: number;
   private closed = false;
+  /** The connection problem last logged, shared by both connections so each is said once. */
+  private lastProblem: string | null = null;
 
   constructor(private readonly options: RedisBrokerOptions) {
     this.livenessTtlMs = options.livenessTtlMs ?? 15_000;
@@ -290,19 +292,18 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /** Logs each distinct connection problem once, and the recovery. */
+  /** Logs each distinct connection problem once (not once per retry), and the recovery. */
   private watch(client: Redis, role: string, onReady: () => Promise<void>): void {
-    let lastProblem: string | null = null;
     let wasReady = false;
     client.on('error', (err: Error) => {
       const problem = describe(err);
-      if (problem === lastProblem) return;
-      lastProblem = problem;
-      this.options.log.error({ role, redis: redisAddress(this.options.url), err: problem }, 'Redis connection failed');
+      if (problem === this.lastProblem) return;
+      this.lastProblem = problem;
+      this.options.log.error({ redis: redisAddress(this.options.url), err: problem }, `Redis unreachable: ${problem}`);
     });
     client.on('ready', () => {
-      if (lastProblem !== null || wasReady) this.options.log.info({ role }, 'Redis connection ready');
-      lastProblem = null;
+      if (this.isReady() && (this.lastProblem !== null || wasReady)) this.options.log.info({ role }, 'Redis reachable again');
+      if (this.isReady()) this.lastProblem = null;
       wasReady = true;
       void onReady();
     });
