@@ -14,18 +14,18 @@ export class TestClient {
   /** Every frame ever received, in order, for assertions on order. */
   readonly received: any[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
-  private wake: (() => void) | null = null;
+  private readonly waiters = new Set<() => void>();
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
       const frame = isBinary ? { type: '<binary>' } : JSON.parse(data.toString());
       this.frames.push(frame);
       this.received.push(frame);
-      this.wake?.();
+      this.wakeAll();
     });
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => {
       resolve({ code, reason: reason.toString() });
-      this.wake?.();
+      this.wakeAll();
     }));
   }
 
@@ -59,27 +59,38 @@ export class TestClient {
     return { client, welcome, backlog };
   }
 
+  private wakeAll(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
   send(frame: unknown): void {
     this.ws.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame));
   }
 
-  /** The first frame not yet taken that has `type` (and passes `where`); waits for it. */
+  /** The first frame not yet taken that has `type` ('*': any) and passes `where`; waits for it. */
   async next(type: string, where: (f: any) => boolean = () => true, timeoutMs = 5000): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const at = this.frames.findIndex((f) => f.type === type && where(f));
+      const at = this.frames.findIndex((f) => (type === '*' || f.type === type) && where(f));
       if (at >= 0) return this.frames.splice(at, 1)[0];
       if (this.ws.readyState === WebSocket.CLOSED) throw new Error(`socket closed while waiting for ${type}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no ${type} frame within ${timeoutMs} ms; have ${JSON.stringify(this.frames).slice(0, 500)}`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
+        const wake = () => {
           clearTimeout(timer);
+          this.waiters.delete(wake);
           resolve();
         };
+        const timer = setTimeout(wake, left);
+        this.waiters.add(wake);
       });
     }
+  }
+
+  /** The ack or error for `ref`, whichever comes. */
+  answerTo(ref: string, timeoutMs = 5000): Promise<any> {
+    return this.next('*', (f) => (f.type === 'ack' || f.type === 'error') && f.ref === ref, timeoutMs);
   }
 
   /** Sends a message and waits for its ack. */

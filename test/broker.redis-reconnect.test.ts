@@ -1,0 +1,50 @@
+import { afterEach, expect, it } from 'vitest';
+import { RedisBroker } from '../src/broker/redis.ts';
+import type { RoomEvent } from '../src/broker/broker.ts';
+import { RedisServer, redisAvailable } from './support/redis-server.ts';
+import { eventually } from './support/eventually.ts';
+import { quietLog } from './support/room-world.ts';
+
+const from = { id: 'c_x', name: 'x' };
+const opened: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const o of opened.splice(0).reverse()) await o.close();
+});
+
+async function broker(redis: RedisServer, instance: string): Promise<RedisBroker> {
+  const b = new RedisBroker({ url: redis.url, instance, historySize: 1000, log: quietLog });
+  opened.push(b);
+  await eventually(() => expect(b.isReady()).toBe(true), 10_000);
+  return b;
+}
+
+it.runIf(redisAvailable())(
+  'after Redis comes back, delivers from the stream what others published before this replica resubscribed',
+  async () => {
+    const redis = await RedisServer.start();
+    opened.push({ close: () => redis.stop() });
+    const a = await broker(redis, 'a');
+    const seen: string[] = [];
+    await a.subscribe('gap', (e: RoomEvent) => e.type === 'message' && seen.push(e.message.text));
+    for (let i = 0; i < 5; i++) await a.publish({ room: 'gap', from, text: `before ${i}` });
+
+    await redis.kill();
+    await eventually(() => expect(a.isReady()).toBe(false));
+    // Long enough for a's reconnect backoff to grow past the time c needs to connect.
+    await new Promise((r) => setTimeout(r, 1500));
+    await redis.restart();
+    const c = await broker(redis, 'c');
+    const during: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      await c.publish({ room: 'gap', from, text: `during ${i}` });
+      if (!a.isReady()) during.push(`during ${i}`);
+    }
+    expect(during.length, 'a reconnected before c published: the gap was not exercised').toBeGreaterThan(0);
+
+    const expected = [...Array.from({ length: 5 }, (_, i) => `before ${i}`), ...Array.from({ length: 10 }, (_, i) => `during ${i}`)];
+    await eventually(() => expect(seen).toEqual(expected), 10_000);
+    await c.publish({ room: 'gap', from, text: 'live' });
+    await eventually(() => expect(seen).toEqual([...expected, 'live']));
+  },
+  30_000,
+);

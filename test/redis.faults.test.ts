@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer, redisAvailable } from './support/redis-server.ts';
+import { startReplicaProcess, waitReady, type ReplicaProcess } from './support/replica-processes.ts';
+import { TestClient } from './support/test-client.ts';
+import { eventually } from './support/eventually.ts';
+
+/** Redis and replicas dying on purpose, with real processes. */
+describe.runIf(redisAvailable())('faults', () => {
+  let redis: RedisServer;
+  let one: ReplicaProcess;
+  let two: ReplicaProcess;
+  const clients: TestClient[] = [];
+  async function join(replica: ReplicaProcess, name: string, room: string) {
+    const joined = await TestClient.join(replica.wsUrl(room, { name }));
+    clients.push(joined.client);
+    return joined;
+  }
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    const env = { REDIS_URL: redis.url, RATE_LIMIT: '0' };
+    [one, two] = await Promise.all([startReplicaProcess('node-1', env), startReplicaProcess('node-2', env)]);
+    await Promise.all([waitReady(one), waitReady(two)]);
+  }, 30_000);
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await Promise.all([one?.service.stop(), two?.service.stop()]);
+    await redis?.stop();
+  });
+
+  it('survives Redis dying and coming back: unready meanwhile, then every published message reaches every connected member', async () => {
+    const alice = await join(one, 'alice', 'faults');
+    const carol = await join(one, 'carol', 'faults');
+    const bob = await join(two, 'bob', 'faults');
+    const sender = await join(two, 'sender', 'faults');
+    const published: string[] = [];
+    for (let i = 0; i < 10; i++) published.push((await sender.client.say(`before ${i}`)).id);
+
+    await redis.kill();
+    const killedAt = Date.now();
+    await Promise.all([waitReady(one, 503, 5000), waitReady(two, 503, 5000)]);
+    expect(Date.now() - killedAt).toBeLessThan(5000);
+    const health = await fetch(one.httpUrl('/healthz'));
+    expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
+    const ready = await fetch(one.httpUrl('/readyz'));
+    expect(await ready.json()).toMatchObject({ error: { code: 'unavailable' } });
+    alice.client.send({ type: 'message', text: 'while down', ref: 'down-1' });
+    expect(await alice.client.next('error')).toEqual({ type: 'error', code: 'unavailable', message: expect.any(String), ref: 'down-1' });
+    alice.client.send({ type: 'ping' });
+    await alice.client.next('pong');
+    await expect(TestClient.connect(two.wsUrl('faults'))).rejects.toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+
+    await redis.restart();
+    const restartedAt = Date.now();
+    // Send from the first moment node-2 can publish, maybe before node-1 has resubscribed:
+    // node-1's members must still get those, from the stream.
+    for (let i = 0; i < 20; i++) {
+      const ref = `after-${i}`;
+      for (;;) {
+        sender.client.send({ type: 'message', text: `after ${i}`, ref });
+        const answer = await sender.client.answerTo(ref);
+        if (answer.type === 'ack') {
+          published.push(answer.id);
+          break;
+        }
+        expect(Date.now() - restartedAt).toBeLessThan(10_000);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    await Promise.all([waitReady(one, 200, 10_000), waitReady(two, 200, 10_000)]);
+    expect(Date.now() - restartedAt).toBeLessThan(10_000);
+    expect(await alice.client.say('back again')).toMatchObject({ type: 'ack', ref: expect.any(String) });
+
+    for (const member of [alice, carol, bob]) {
+      const got = [];
+      for (let i = 0; i < published.length; i++) got.push((await member.client.next('message', (m) => m.from.name === 'sender')).id);
+      expect(got).toEqual(published);
+      expect(member.client.frames.filter((f) => f.type === 'message' && f.from.name === 'sender')).toEqual([]);
+    }
+  }, 40_000);
+
+  it('announces the leave of members of a replica killed with SIGKILL within 30 s', async () => {
+    const doomed = await startReplicaProcess('node-3', { REDIS_URL: redis.url });
+    await waitReady(doomed);
+    const witness = await join(one, 'witness', 'kill');
+    const victim = await join(doomed, 'victim', 'kill');
+    expect(await witness.client.next('join')).toEqual({ type: 'join', member: victim.welcome.you });
+
+    doomed.service.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    expect(await witness.client.next('leave', () => true, 30_000)).toEqual({ type: 'leave', member: victim.welcome.you });
+    expect(Date.now() - killedAt).toBeLessThan(30_000);
+    await doomed.service.stop();
+    const late = await join(two, 'late', 'kill');
+    expect(late.welcome.members.map((m: any) => m.name).sort()).toEqual(['late', 'witness']);
+  }, 45_000);
+});
