@@ -23,6 +23,8 @@ export function redisAvailable(): boolean {
 export interface RedisServerOptions {
   /** Extra lines for redis.conf, such as ACL `user` lines. */
   config?: string[];
+  /** Serve TLS only (for rediss://), with this certificate and key. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /**
@@ -61,7 +63,11 @@ export class RedisServer {
     const conf = join(this.dir, 'redis.conf');
     writeFileSync(
       conf,
-      [`port ${this.port}`, 'bind 127.0.0.1', 'save ""', 'appendonly no', `dir ${this.dir}`, ...(this.options.config ?? [])].join('\n') + '\n',
+      [
+        ...(this.options.tls
+          ? ['port 0', `tls-port ${this.port}`, `tls-cert-file ${this.options.tls.certFile}`, `tls-key-file ${this.options.tls.keyFile}`, 'tls-auth-clients no']
+          : [`port ${this.port}`]),
+        'bind 127.0.0.1', 'save ""', 'appendonly no', `dir ${this.dir}`, ...(this.options.config ?? [])].join('\n') + '\n',
     );
     const child = spawn('redis-server', [conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
