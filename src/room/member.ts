@@ -6,7 +6,9 @@ import {
   ProtocolError,
   MAX_FRAMES_PER_SECOND,
   PONG,
-  compareIdText,
+  compareMessageIds,
+  parseMessageId,
+  type MessageId,
   encodeAck,
   encodeError,
   encodeMessage,
@@ -36,6 +38,8 @@ export class Member {
   private readonly pending: string[] = [];
   private readonly pendingIds: (string | null)[] = [];
   private pendingBytes = 0;
+  /** The last backlog message's id, until a live message passes it. */
+  private backlogEnd: MessageId | null = null;
   private readonly frames: TokenBucket;
   private readonly messages: TokenBucket | null;
   /** Called once when the member is gone, whoever closed. */
@@ -63,38 +67,40 @@ export class Member {
   /** The fan-out hot path: one already-serialized frame, no allocation. */
   deliver(frame: string, messageId: string | null): void {
     if (this.closed) return;
-    if (this.live) {
-      this.write(frame);
+    if (!this.live) {
+      this.pending.push(frame);
+      this.pendingIds.push(messageId);
+      this.pendingBytes += frame.length;
+      if (this.pendingBytes > this.options.sendBufferLimit) this.close(CloseCode.tryAgainLater);
       return;
     }
-    this.pending.push(frame);
-    this.pendingIds.push(messageId);
-    this.pendingBytes += frame.length;
-    if (this.pendingBytes > this.options.sendBufferLimit) this.close(CloseCode.tryAgainLater);
+    if (this.backlogEnd !== null && messageId !== null) {
+      // The broker's live copy of a backlog message can come after the backlog
+      // (history and live arrive on different connections); messages come in id
+      // order, so the first one past the backlog ends the check.
+      if (compareMessageIds(parseMessageId(messageId)!, this.backlogEnd) <= 0) return;
+      this.backlogEnd = null;
+    }
+    this.write(frame);
   }
 
   /** Sends the welcome, then the backlog paced to the reader, then what arrived meanwhile. */
   async start(welcome: string, backlog: ChatMessage[]): Promise<void> {
     if (this.closed) return;
     this.socket.send(welcome);
-    let lastBacklogId: string | null = null;
     for (const message of backlog) {
       if (this.closed) return;
       this.write(encodeMessage(message));
-      lastBacklogId = message.id;
       if (this.socket.bufferedAmount() > PACE_HIGH_WATER) await this.drained();
     }
     if (this.closed) return;
-    for (let i = 0; i < this.pending.length; i++) {
-      const id = this.pendingIds[i];
-      // Live messages the backlog already held are not sent twice.
-      if (id != null && lastBacklogId !== null && compareIdText(id, lastBacklogId) <= 0) continue;
-      this.write(this.pending[i]!);
-    }
+    const last = backlog.at(-1);
+    this.backlogEnd = last ? parseMessageId(last.id) : null;
+    this.live = true;
+    for (let i = 0; i < this.pending.length; i++) this.deliver(this.pending[i]!, this.pendingIds[i]!);
     this.pending.length = 0;
     this.pendingIds.length = 0;
     this.pendingBytes = 0;
-    this.live = true;
   }
 
   /** A binary data frame, which the protocol refuses after the size and frame-rate checks. */
