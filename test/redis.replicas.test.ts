@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareIdText } from '../src/protocol/index.ts';
 import { RedisServer, redisAvailable } from './support/redis-server.ts';
@@ -130,5 +131,28 @@ describe.runIf(redisAvailable())('two replica processes over Redis', () => {
     while (got.at(-1) !== last) got.push((await joiner.client.next('message')).id);
     expect(got.length).toBeGreaterThan(80);
     expect(got).toEqual(ids.slice(ids.indexOf(got[0]!)));
+  });
+
+  it('subscribes a room only while it has local members, on one subscriber connection per replica', async () => {
+    const admin = new Redis(redis.url);
+    try {
+      const subscribers = async (r: string) => ((await admin.pubsub('NUMSUB', `chat:{${r}}`)) as [string, number])[1];
+      const rooms = [room(), room(), room()];
+      const members = [];
+      for (const r of rooms) members.push(await join(one, 'here', r));
+      const visitor = await join(two, 'visitor', rooms[0]!);
+      expect(await Promise.all(rooms.map(subscribers))).toEqual([2, 1, 1]);
+
+      // Rooms of earlier tests are still held too: however many, one connection per replica.
+      const list = (await admin.client('LIST')) as string;
+      expect(list.split('\n').filter((l) => / sub=[1-9]/.test(l))).toHaveLength(2);
+
+      visitor.client.close();
+      await eventually(async () => expect(await subscribers(rooms[0]!)).toBe(1));
+      for (const m of members) m.client.close();
+      await eventually(async () => expect(await Promise.all(rooms.map(subscribers))).toEqual([0, 0, 0]));
+    } finally {
+      admin.disconnect();
+    }
   });
 });
