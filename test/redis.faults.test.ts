@@ -1,31 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer, redisAvailable } from './support/redis-server.ts';
-import { startReplicaProcess, waitReady, type ReplicaProcess } from './support/replica-processes.ts';
+import { redisAvailable, type RedisServer } from './support/redis-server.ts';
+import { startRedisPair, startReplicaProcess, waitReady, type RedisPair, type ReplicaProcess } from './support/replica-processes.ts';
 import { TestClient } from './support/test-client.ts';
 import { eventually } from './support/eventually.ts';
 
 /** Redis and replicas dying on purpose, with real processes. */
 describe.runIf(redisAvailable())('faults', () => {
+  let pair: RedisPair;
   let redis: RedisServer;
   let one: ReplicaProcess;
   let two: ReplicaProcess;
-  const clients: TestClient[] = [];
-  async function join(replica: ReplicaProcess, name: string, room: string) {
-    const joined = await TestClient.join(replica.wsUrl(room, { name }));
-    clients.push(joined.client);
-    return joined;
-  }
+  const join: RedisPair['join'] = (...args) => pair.join(...args);
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
-    const env = { REDIS_URL: redis.url, RATE_LIMIT: '0' };
-    [one, two] = await Promise.all([startReplicaProcess('node-1', env), startReplicaProcess('node-2', env)]);
-    await Promise.all([waitReady(one), waitReady(two)]);
+    pair = await startRedisPair({ RATE_LIMIT: '0' });
+    ({ redis, one, two } = pair);
   }, 30_000);
   afterAll(async () => {
-    for (const c of clients) c.close();
-    await Promise.all([one?.service.stop(), two?.service.stop()]);
-    await redis?.stop();
+    await pair?.close();
   });
 
   it('survives Redis dying and coming back: unready meanwhile, then every published message reaches every connected member', async () => {

@@ -1,35 +1,26 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareIdText } from '../src/protocol/index.ts';
-import { RedisServer, redisAvailable } from './support/redis-server.ts';
-import { startReplicaProcess, waitReady, type ReplicaProcess } from './support/replica-processes.ts';
-import { TestClient } from './support/test-client.ts';
+import { redisAvailable, type RedisServer } from './support/redis-server.ts';
+import { startRedisPair, type RedisPair, type ReplicaProcess } from './support/replica-processes.ts';
 import { eventually } from './support/eventually.ts';
 
 /** Two replicas as real processes, joined by a real redis-server: one chat. */
 describe.runIf(redisAvailable())('two replica processes over Redis', () => {
+  let pair: RedisPair;
   let redis: RedisServer;
   let one: ReplicaProcess;
   let two: ReplicaProcess;
-  const clients: TestClient[] = [];
   let roomNo = 0;
   const room = () => `r${roomNo++}`;
-  async function join(replica: ReplicaProcess, name: string, roomName: string, query: Record<string, string> = {}) {
-    const joined = await TestClient.join(replica.wsUrl(roomName, { name, ...query }));
-    clients.push(joined.client);
-    return joined;
-  }
+  const join: RedisPair['join'] = (...args) => pair.join(...args);
 
   beforeAll(async () => {
-    redis = await RedisServer.start();
-    const env = { REDIS_URL: redis.url, RATE_LIMIT: '0' };
-    [one, two] = await Promise.all([startReplicaProcess('node-1', env), startReplicaProcess('node-2', env)]);
-    await Promise.all([waitReady(one), waitReady(two)]);
+    pair = await startRedisPair({ RATE_LIMIT: '0' });
+    ({ redis, one, two } = pair);
   }, 30_000);
   afterAll(async () => {
-    for (const c of clients) c.close();
-    await Promise.all([one?.service.stop(), two?.service.stop()]);
-    await redis?.stop();
+    await pair?.close();
   });
 
   it('carries chat both ways, with presence, across the processes', async () => {

@@ -1,5 +1,7 @@
 import { ServiceProcess, freePort } from './service-process.ts';
 import { eventually } from './eventually.ts';
+import { RedisServer } from './redis-server.ts';
+import { TestClient } from './test-client.ts';
 
 export interface ReplicaProcess {
   name: string;
@@ -33,3 +35,29 @@ export async function waitReady(replica: ReplicaProcess, status = 200, timeoutMs
     if (res.status !== status) throw new Error(`${replica.name} /readyz is ${res.status}, waiting for ${status}`);
   }, timeoutMs);
 }
+
+/** A redis-server of the test's own and two replica processes on it, ready; `join` keeps clients to close. */
+export async function startRedisPair(env: Record<string, string> = {}) {
+  const redis = await RedisServer.start();
+  const replicaEnv = { REDIS_URL: redis.url, ...env };
+  const [one, two] = await Promise.all([startReplicaProcess('node-1', replicaEnv), startReplicaProcess('node-2', replicaEnv)]);
+  await Promise.all([waitReady(one), waitReady(two)]);
+  const clients: TestClient[] = [];
+  return {
+    redis,
+    one,
+    two,
+    async join(replica: ReplicaProcess, name: string, room: string, query: Record<string, string> = {}) {
+      const joined = await TestClient.join(replica.wsUrl(room, { name, ...query }));
+      clients.push(joined.client);
+      return joined;
+    },
+    async close() {
+      for (const c of clients) c.close();
+      await Promise.all([one.service.stop(), two.service.stop()]);
+      await redis.stop();
+    },
+  };
+}
+
+export type RedisPair = Awaited<ReturnType<typeof startRedisPair>>;
