@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReplicas, type ReplicaSet } from './support/replicas.ts';
 import { TestClient } from './support/test-client.ts';
@@ -23,6 +24,24 @@ async function refusal(path: string): Promise<{ status: number; body: any }> {
   throw new Error(`${path} was upgraded`);
 }
 
+/** One HTTP/1.1 request with exactly these headers (fetch would not send an upgrade). */
+function rawRequest(method: string, path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: set.replicas[0]!.port, method, path, headers });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers as Record<string, string>, body }));
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      reject(new Error(`upgraded with ${res.statusCode}`));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('refused before the upgrade, with the JSON error body', () => {
   it.each([
     ['a room with a space', '/ws/bad%20room'],
@@ -34,10 +53,29 @@ describe('refused before the upgrade, with the JSON error body', () => {
     expect(await refusal(path)).toEqual({ status: 400, body: { error: { code: 'bad_request', message: expect.any(String) } } });
   });
 
-  it('400 bad_request for a plain GET that is not a WebSocket upgrade', async () => {
-    const res = await fetch(set.httpUrl(0, '/ws/lobby'));
+  it.each([
+    ['a plain GET', {}],
+    ['Upgrade without Connection: upgrade', { upgrade: 'websocket' }],
+    ['no Sec-WebSocket-Key', { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13' }],
+    ['a bad Sec-WebSocket-Key', { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': 'short' }],
+    ['version 8', { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '8', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' }],
+  ])('400 bad_request, with the JSON body, for %s: not a WebSocket upgrade', async (_what, headers) => {
+    const res = await rawRequest('GET', '/ws/lobby', headers);
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: { code: 'bad_request', message: expect.stringMatching(/WebSocket/) } });
+    expect(res.headers['content-type']).toMatch(/application\/json/);
+    expect(JSON.parse(res.body)).toEqual({ error: { code: 'bad_request', message: expect.stringMatching(/WebSocket/) } });
+  });
+
+  it('400 bad_request for /ws/ without a room, upgrade or not', async () => {
+    expect(await refusal('/ws/')).toEqual({ status: 400, body: { error: { code: 'bad_request', message: expect.any(String) } } });
+    const res = await fetch(set.httpUrl(0, '/ws/'));
+    expect([res.status, (await res.json()).error.code]).toEqual([400, 'bad_request']);
+  });
+
+  it('404 not_found, with the JSON body, for an upgrade that is not a GET', async () => {
+    const res = await rawRequest('POST', '/ws/lobby', { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' });
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'not_found' } });
   });
 
   it('503 unavailable while the broker is unreachable, and readiness says so', async () => {

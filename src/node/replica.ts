@@ -43,7 +43,7 @@ export async function startReplica({ config, broker, log }: ReplicaOptions): Pro
   });
   metrics.watch(registry, broker);
   const app = new Hono();
-  const sockets = createNodeWebSockets(app, config.maxFrameBytes);
+  const sockets = createNodeWebSockets(app, config.maxFrameBytes, log);
   mountApp(app, {
     registry,
     log,

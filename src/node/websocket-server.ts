@@ -4,14 +4,14 @@ import type { Hono } from 'hono';
 import type { WSContext } from 'hono/ws';
 import { createNodeWebSocket } from '@hono/node-ws';
 import type { WebSocket } from 'ws';
-import type { MemberSocket } from '../room/index.ts';
+import type { Logger, MemberSocket } from '../room/index.ts';
 
 /**
  * WebSockets for Node through @hono/node-ws, with two things it leaves out:
  * refusals keep their JSON body (its own upgrade listener sends an empty one),
  * and `ws` enforces the frame limit (its default would buffer 100 MiB).
  */
-export function createNodeWebSockets(app: Hono, maxFrameBytes: number) {
+export function createNodeWebSockets(app: Hono, maxFrameBytes: number, log: Logger) {
   const { wss, upgradeWebSocket } = createNodeWebSocket({ app });
   // ws reads this per connection; over it, ws closes with 1009 before buffering the rest.
   wss.options.maxPayload = maxFrameBytes;
@@ -23,7 +23,7 @@ export function createNodeWebSockets(app: Hono, maxFrameBytes: number) {
       if (value !== undefined) headers.append(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const env: Record<string | symbol, unknown> = { incoming: request, outgoing: undefined };
-    const response = await app.request(new URL(request.url ?? '/', 'http://localhost'), { headers }, env);
+    const response = await app.request(new URL(request.url ?? '/', 'http://localhost'), { method: request.method, headers }, env);
     // @hono/node-ws marks an accepted upgrade with a symbol on `env`; without one the app refused.
     if (Object.getOwnPropertySymbols(env).length === 0) return writeResponse(socket, response);
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
@@ -33,7 +33,10 @@ export function createNodeWebSockets(app: Hono, maxFrameBytes: number) {
     upgradeWebSocket,
     attach(server: Server): void {
       server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-        onUpgrade(request, socket, head).catch(() => socket.destroy());
+        onUpgrade(request, socket, head).catch((err: unknown) => {
+          log.error({ err, path: request.url }, 'upgrade failed');
+          socket.destroy();
+        });
       });
     },
     /** Drops every socket at once, for the end of a shutdown. */
