@@ -50,3 +50,37 @@ it('sends a message once when its live copy arrives after the backlog that alrea
   lagging.release();
   expect(socket.ofType('message').map((m) => m.text)).toEqual(['m0', 'm1', 'm2', 'm3']);
 });
+
+it('after a recovery with nothing missed, drops a late live copy of the message at since', async () => {
+  const bus = new MemoryBus();
+  const sender = new MemoryBroker(bus);
+  const lagging = new LaggingBroker(bus);
+  const registry = new RoomRegistry({ broker: lagging, instance: 'node-2', rateLimit: 20, maxFrameBytes: 16384, sendBufferLimit: 1 << 20, log: quietLog });
+  const from = { id: 'c_sender', name: 'sender' };
+  let since = '';
+  lagging.beforeHistory = async () => {
+    since = (await sender.publish({ room: 'flow', from, text: 'seen before reconnecting' })).id;
+  };
+  const socket = new FakeSocket();
+  // The client saw the message on its old connection; its live copy reaches this replica late.
+  registry.connect(parseConnectRequest('flow', 'back', undefined), new FakeSocket());
+  await settle();
+  lagging.beforeHistory = async () => {};
+  registry.connect(parseConnectRequest('flow', 'joiner', since), socket);
+  await settle();
+  expect(socket.ofType('welcome')[0]).toMatchObject({ recovered: true, backlog: 0 });
+  lagging.release();
+  await sender.publish({ room: 'flow', from, text: 'next' });
+  lagging.release();
+  expect(socket.ofType('message').map((m) => m.text)).toEqual(['next']);
+});
+
+it('closes with 1012 a member whose upgrade finished after shutdown began, and is no longer ready', async () => {
+  const registry = new RoomRegistry({ broker: new MemoryBroker(), instance: 'node-1', rateLimit: 20, maxFrameBytes: 16384, sendBufferLimit: 1 << 20, log: quietLog });
+  registry.shutdown();
+  expect(registry.isReady()).toBe(false);
+  const socket = new FakeSocket();
+  registry.connect(parseConnectRequest('late', 'late', undefined), socket);
+  expect(socket.closedWith?.code).toBe(1012);
+  expect([registry.connections, registry.roomCount]).toEqual([0, 0]);
+});

@@ -85,7 +85,7 @@ export class Member {
   }
 
   /** Sends the welcome, then the backlog paced to the reader, then what arrived meanwhile. */
-  async start(welcome: string, backlog: ChatMessage[]): Promise<void> {
+  async start(welcome: string, backlog: ChatMessage[], recoveredSince?: string): Promise<void> {
     if (this.closed) return;
     this.socket.send(welcome);
     for (const message of backlog) {
@@ -94,8 +94,8 @@ export class Member {
       if (this.socket.bufferedAmount() > PACE_HIGH_WATER) await this.drained();
     }
     if (this.closed) return;
-    const last = backlog.at(-1);
-    this.backlogEnd = last ? parseMessageId(last.id) : null;
+    const lastSeen = backlog.at(-1)?.id ?? recoveredSince;
+    this.backlogEnd = lastSeen === undefined ? null : parseMessageId(lastSeen);
     this.live = true;
     for (let i = 0; i < this.pending.length; i++) this.deliver(this.pending[i]!, this.pendingIds[i]!);
     this.pending.length = 0;

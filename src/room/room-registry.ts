@@ -12,6 +12,7 @@ import { randomLetters } from './random.ts';
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
   private memberCount = 0;
+  private closing = false;
 
   constructor(readonly options: RoomOptions) {}
 
@@ -23,8 +24,9 @@ export class RoomRegistry {
     return this.rooms.size;
   }
 
+  /** False while shutting down too, so that new members go to another replica. */
   isReady(): boolean {
-    return this.options.broker.isReady();
+    return !this.closing && this.options.broker.isReady();
   }
 
   /**
@@ -33,12 +35,17 @@ export class RoomRegistry {
    */
   connect(request: ConnectRequest, socket: MemberSocket): Member {
     const info: MemberInfo = { id: `c_${randomLetters(16)}`, name: request.name ?? `anon-${randomLetters(4)}` };
+    const member = new Member(info, request.room, socket, this.options);
+    if (this.closing) {
+      // Its upgrade was under way when shutdown began.
+      member.close(CloseCode.serviceRestart);
+      return member;
+    }
     let room = this.rooms.get(request.room);
     if (!room) {
       room = new Room(request.room, this.options.metrics);
       this.rooms.set(room.name, room);
     }
-    const member = new Member(info, room.name, socket, this.options);
     room.add(member);
     this.memberCount++;
     let joined = false;
@@ -55,6 +62,7 @@ export class RoomRegistry {
 
   /** Closes every member with 1012 so that they reconnect elsewhere. */
   shutdown(): void {
+    this.closing = true;
     for (const room of [...this.rooms.values()]) room.forEachMember((m) => m.close(CloseCode.serviceRestart));
   }
 
@@ -76,7 +84,8 @@ export class RoomRegistry {
         recovered: history.recovered,
         backlog: history.messages.length,
       });
-      await member.start(welcome, history.messages);
+      // With an empty backlog, `since` is where this member already is.
+      await member.start(welcome, history.messages, history.recovered ? since : undefined);
     } catch (err) {
       log.warn({ err, room: room.name, member: member.id }, 'could not admit member; closing it');
       member.close(CloseCode.tryAgainLater);
