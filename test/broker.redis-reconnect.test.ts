@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
 import { RedisBroker } from '../src/broker/redis.ts';
 import type { RoomEvent } from '../src/broker/broker.ts';
@@ -11,8 +12,8 @@ afterEach(async () => {
   for (const o of opened.splice(0).reverse()) await o.close();
 });
 
-async function broker(redis: RedisServer, instance: string): Promise<RedisBroker> {
-  const b = new RedisBroker({ url: redis.url, instance, historySize: 1000, log: quietLog });
+async function broker(redis: RedisServer, instance: string, heartbeatMs?: number): Promise<RedisBroker> {
+  const b = new RedisBroker({ url: redis.url, instance, historySize: 1000, log: quietLog, heartbeatMs });
   opened.push(b);
   await eventually(() => expect(b.isReady()).toBe(true), 10_000);
   return b;
@@ -45,6 +46,40 @@ it.runIf(redisAvailable())(
     await eventually(() => expect(seen).toEqual(expected), 10_000);
     await c.publish({ room: 'gap', from, text: 'live' });
     await eventually(() => expect(seen).toEqual([...expected, 'live']));
+  },
+  30_000,
+);
+
+it.runIf(redisAvailable())(
+  'removes, once Redis is back, a member whose leave failed while Redis was away, and records the others again',
+  async () => {
+    const redis = await RedisServer.start();
+    opened.push({ close: () => redis.stop() });
+    const a = await broker(redis, 'a', 200);
+    const b = await broker(redis, 'b', 200);
+    const events: RoomEvent[] = [];
+    await a.subscribe('blip', () => {});
+    await b.subscribe('blip', (e) => events.push(e));
+    const alice = { id: 'c_alice', name: 'alice' };
+    const carol = { id: 'c_carol', name: 'carol' };
+    await a.join('blip', alice);
+    await a.join('blip', carol);
+
+    // A blip: Redis keeps its data but drops the replicas' connections.
+    const admin = new Redis(redis.url);
+    opened.push({ close: async () => admin.disconnect() });
+    const own = String(await admin.client('ID'));
+    for (const line of ((await admin.client('LIST')) as string).split('\n')) {
+      const id = /\bid=(\d+)/.exec(line)?.[1];
+      if (id && id !== own) await admin.client('KILL', 'ID', id);
+    }
+    await eventually(() => expect(a.isReady()).toBe(false));
+    await expect(a.leave('blip', alice)).rejects.toMatchObject({ code: 'unavailable' });
+
+    await eventually(() => expect(a.isReady() && b.isReady()).toBe(true), 10_000);
+    await eventually(async () => expect((await b.members('blip')).map((m) => m.name)).toEqual(['carol']), 10_000);
+    await eventually(() => expect(events).toContainEqual({ type: 'leave', member: alice }));
+    expect(events.filter((e) => e.type === 'leave')).toHaveLength(1);
   },
   30_000,
 );

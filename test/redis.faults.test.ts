@@ -75,6 +75,9 @@ describe.runIf(redisAvailable())('faults', () => {
         ids: published,
       });
     }
+    // Redis came back empty: both replicas recorded their members again.
+    const late = await join(two, 'late', 'faults');
+    expect(late.welcome.members.map((m: any) => m.name).sort()).toEqual(['alice', 'bob', 'carol', 'late', 'sender']);
   }, 40_000);
 
   it('announces the leave of members of a replica killed with SIGKILL within 30 s', async () => {

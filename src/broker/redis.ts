@@ -72,6 +72,8 @@ export class RedisBroker implements Broker {
   private readonly heartbeat: ReturnType<typeof setInterval>;
   private readonly livenessTtlMs: number;
   private closed = false;
+  /** Counts subscriber reconnects, so that only the newest one resyncs. */
+  private resyncs = 0;
   /** The connection problem last logged, shared by both connections so each is said once. */
   private lastProblem: string | null = null;
 
@@ -92,8 +94,8 @@ export class RedisBroker implements Broker {
     this.commands.defineCommand('chatLeave', { numberOfKeys: 1, lua: LEAVE_SCRIPT });
     this.subscriber = new Redis(options.url, clientOptions);
 
-    this.watch(this.commands, 'commands', () => this.onCommandsReady());
-    this.watch(this.subscriber, 'subscriber', () => this.onSubscriberReady());
+    this.watch(this.commands, 'commands');
+    this.watch(this.subscriber, 'subscriber', () => void this.onSubscriberReady());
     this.subscriber.on('message', (channel: string, payload: string) => this.onChannelMessage(channel, payload));
     this.heartbeat = setInterval(() => void this.beat(), options.heartbeatMs ?? 5000);
     this.heartbeat.unref?.();
@@ -139,17 +141,25 @@ export class RedisBroker implements Broker {
     if (this.subscriptions.get(channel)?.listener !== listener) return;
     this.subscriptions.delete(channel);
     // While disconnected there is nothing to undo: a reconnect subscribes only what is held.
-    if (this.subscriber.status === 'ready') await this.subscriber.unsubscribe(channel).catch(() => {});
+    if (this.subscriber.status !== 'ready') return;
+    try {
+      await this.subscriber.unsubscribe(channel);
+    } catch (err) {
+      // Its events are ignored from now on; the next reconnect drops the channel.
+      this.options.log.warn({ room, err: describe(err) }, 'could not unsubscribe a room');
+    }
   }
 
   async history(room: string, since: string | undefined): Promise<History> {
     const { log } = roomKeys(room);
     if (since !== undefined && parseMessageId(since)) {
       // One transaction, so no trim can fall between "since is held" and "read what follows".
-      const replies = await this.run('history', () => this.commands.multi().xrange(log, since, since).xrange(log, `(${since}`, '+').exec());
-      const [held, after] = (replies ?? []).map(([err, value]) => {
-        if (err) throw err;
-        return value as StreamEntry[];
+      const [held, after] = await this.run('history', async () => {
+        const replies = await this.commands.multi().xrange(log, since, since).xrange(log, `(${since}`, '+').exec();
+        return (replies ?? []).map(([err, value]) => {
+          if (err) throw err;
+          return value as StreamEntry[];
+        });
       });
       if (held && held.length > 0) return { recovered: true, messages: (after ?? []).map((e) => decodeEntry(room, e)) };
     }
@@ -161,7 +171,13 @@ export class RedisBroker implements Broker {
     let local = this.localMembers.get(room);
     if (!local) this.localMembers.set(room, (local = new Map()));
     local.set(member.id, member);
-    await this.record(room, member);
+    try {
+      await this.record(room, member);
+    } catch (err) {
+      // Not recorded (or not known to be): never record it again after a reconnect.
+      local.delete(member.id);
+      throw err;
+    }
   }
 
   async leave(room: string, member: MemberInfo): Promise<void> {
@@ -183,19 +199,25 @@ export class RedisBroker implements Broker {
       byInstance.set(member.instance, list);
     }
     const alive: MemberInfo[] = [];
+    const gone: StoredMember[] = [];
+    const local = this.localMembers.get(room);
     for (const [instance, list] of byInstance) {
-      const live =
-        instance === this.options.instance || (await this.run('members', () => this.commands.exists(livenessKey(instance)))) === 1;
-      if (live) {
-        for (const m of list) alive.push({ id: m.id, name: m.name });
+      if (instance === this.options.instance) {
+        // Ours but not held: a leave that failed while Redis was away.
+        for (const m of list) (local?.has(m.id) ? alive : gone).push(m);
         continue;
       }
-      // A replica that stopped refreshing its key died: its members leave, announced once.
-      const pairs = list.flatMap((m) => [m.id, publicJson(m)]);
-      const left = await this.run('members', () => this.commands.chatLeave(keys.members, keys.channel, ...pairs));
-      if (left > 0) this.options.log.info({ room, instance, left }, 'removed the members of a replica that stopped');
+      const live = (await this.run('members', () => this.commands.exists(livenessKey(instance)))) === 1;
+      // A replica that stopped refreshing its key died: its members leave.
+      for (const m of list) (live ? alive : gone).push(m);
     }
-    return alive;
+    if (gone.length > 0) {
+      const pairs = gone.flatMap((m) => [m.id, publicJson(m)]);
+      // Announced once, whichever replica gets there first.
+      const left = await this.run('members', () => this.commands.chatLeave(keys.members, keys.channel, ...pairs));
+      if (left > 0) this.options.log.info({ room, left }, 'removed members whose replica stopped or who left while Redis was away');
+    }
+    return alive.map((m) => ({ id: m.id, name: m.name }));
   }
 
   async close(): Promise<void> {
@@ -238,44 +260,55 @@ export class RedisBroker implements Broker {
     await this.run('join', () => this.commands.chatJoin(keys.members, keys.channel, member.id, stored, publicJson(member)));
   }
 
-  /** Redis is back for commands: say we are alive and record our members again (Redis may have lost them). */
-  private async onCommandsReady(): Promise<void> {
-    try {
-      await this.commands.set(livenessKey(this.options.instance), '1', 'PX', this.livenessTtlMs);
-      for (const [room, members] of this.localMembers) {
-        for (const member of members.values()) await this.record(room, member);
+  /**
+   * Both connections are up again: say we are alive and record our members
+   * again (Redis may have lost them), retrying while Redis stays reachable.
+   */
+  private async restore(): Promise<void> {
+    while (this.isReady()) {
+      try {
+        await this.commands.set(livenessKey(this.options.instance), '1', 'PX', this.livenessTtlMs);
+        for (const [room, members] of this.localMembers) {
+          for (const member of members.values()) await this.record(room, member);
+        }
+        return;
+      } catch (err) {
+        this.options.log.warn({ err: describe(err) }, 'could not record this replica’s members after reconnecting; retrying');
+        await new Promise((r) => setTimeout(r, 250));
       }
-    } catch (err) {
-      this.options.log.warn({ err: describe(err) }, 'could not record this replica’s members after reconnecting');
     }
   }
 
   /**
    * The subscriber (re)connected: subscribe every room held, then deliver from
    * the stream what was published while away, then what arrived meanwhile.
+   * A newer reconnect takes over from an older one still at work.
    */
   private async onSubscriberReady(): Promise<void> {
-    const rooms = [...this.subscriptions.values()];
-    if (rooms.length === 0) return;
-    for (const s of rooms) s.held ??= [];
-    while (!this.closed) {
+    const generation = ++this.resyncs;
+    for (const s of this.subscriptions.values()) s.held ??= [];
+    while (!this.closed && generation === this.resyncs && this.subscriber.status === 'ready') {
+      const rooms = [...this.subscriptions.values()];
+      if (rooms.length === 0) return;
       try {
         await this.subscriber.subscribe(...rooms.map((s) => roomKeys(s.room).channel));
-        for (const s of rooms) await this.deliverGap(s);
+        for (const s of rooms) await this.deliverGap(s, generation);
+        if (generation !== this.resyncs) return;
         this.options.log.info({ rooms: rooms.length }, 'resubscribed after reconnecting to Redis');
         return;
       } catch (err) {
-        if (this.subscriber.status !== 'ready') return; // the next 'ready' starts over
         this.options.log.warn({ err: describe(err) }, 'could not read the gap after reconnecting; retrying');
         await new Promise((r) => setTimeout(r, 250));
       }
     }
   }
 
-  private async deliverGap(s: Subscription): Promise<void> {
+  private async deliverGap(s: Subscription, generation: number): Promise<void> {
     const from = s.delivered ?? s.floor;
     const { log } = roomKeys(s.room);
     const entries: StreamEntry[] = await this.commands.xrange(log, from ? `(${from.ms}-${from.seq}` : '-', '+');
+    // A newer reconnect holds these events now and reads its own gap.
+    if (generation !== this.resyncs) return;
     for (const entry of entries) deliver(s, { type: 'message', message: decodeEntry(s.room, entry) });
     const held = s.held ?? [];
     s.held = null;
@@ -293,7 +326,7 @@ export class RedisBroker implements Broker {
   }
 
   /** Logs each distinct connection problem once (not once per retry), and the recovery. */
-  private watch(client: Redis, role: string, onReady: () => Promise<void>): void {
+  private watch(client: Redis, role: string, onReady?: () => void): void {
     let wasReady = false;
     client.on('error', (err: Error) => {
       const problem = describe(err);
@@ -305,7 +338,8 @@ export class RedisBroker implements Broker {
       if (this.isReady() && (this.lastProblem !== null || wasReady)) this.options.log.info({ role }, 'Redis reachable again');
       if (this.isReady()) this.lastProblem = null;
       wasReady = true;
-      void onReady();
+      onReady?.();
+      if (this.isReady()) void this.restore();
     });
   }
 
