@@ -49,10 +49,13 @@ export function createNodeWebSockets(app: Hono, maxFrameBytes: number, log: Logg
   };
 }
 
+/** ws sends a Buffer given with `binary: false` as a text frame, without encoding it again. */
+const AS_TEXT = { binary: false } as const;
+
 export function nodeMemberSocket(ws: WSContext<WebSocket>): MemberSocket {
   const raw = ws.raw!;
   return {
-    send: (frame) => raw.send(frame),
+    send: (frame, utf8) => (utf8 ? raw.send(utf8, AS_TEXT) : raw.send(frame)),
     close: (code, reason) => raw.close(code, reason),
     bufferedAmount: () => raw.bufferedAmount,
   };

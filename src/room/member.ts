@@ -36,7 +36,7 @@ export class Member {
   private live = false;
   private closed = false;
   private readonly pending: string[] = [];
-  private readonly pendingIds: (string | null)[] = [];
+  private readonly pendingIds: (MessageId | null)[] = [];
   private pendingBytes = 0;
   /** The last backlog message's id, until a live message passes it. */
   private backlogEnd: MessageId | null = null;
@@ -64,8 +64,11 @@ export class Member {
     return this.closed;
   }
 
-  /** The fan-out hot path: one already-serialized frame, no allocation. */
-  deliver(frame: string, messageId: string | null): void {
+  /**
+   * The fan-out hot path: a frame serialized and UTF-8 encoded once for all
+   * members (`utf8`, when the room has it), and its parsed id; no allocation here.
+   */
+  deliver(frame: string, utf8: Uint8Array | null, messageId: MessageId | null): void {
     if (this.closed) return;
     if (!this.live) {
       this.pending.push(frame);
@@ -78,26 +81,31 @@ export class Member {
       // The broker's live copy of a backlog message can come after the backlog
       // (history and live arrive on different connections); messages come in id
       // order, so the first one past the backlog ends the check.
-      if (compareMessageIds(parseMessageId(messageId)!, this.backlogEnd) <= 0) return;
+      if (compareMessageIds(messageId, this.backlogEnd) <= 0) return;
       this.backlogEnd = null;
     }
-    this.write(frame);
+    this.write(frame, utf8);
+  }
+
+  /** A frame for this member alone (ack, error, pong). */
+  private reply(frame: string): void {
+    this.deliver(frame, null, null);
   }
 
   /** Sends the welcome, then the backlog paced to the reader, then what arrived meanwhile. */
   async start(welcome: string, backlog: ChatMessage[], recoveredSince?: string): Promise<void> {
     if (this.closed) return;
-    this.socket.send(welcome);
+    this.socket.send(welcome, null);
     for (const message of backlog) {
       if (this.closed) return;
-      this.write(encodeMessage(message));
+      this.write(encodeMessage(message), null);
       if (this.socket.bufferedAmount() > PACE_HIGH_WATER) await this.drained();
     }
     if (this.closed) return;
     const lastSeen = backlog.at(-1)?.id ?? recoveredSince;
     this.backlogEnd = lastSeen === undefined ? null : parseMessageId(lastSeen);
     this.live = true;
-    for (let i = 0; i < this.pending.length; i++) this.deliver(this.pending[i]!, this.pendingIds[i]!);
+    for (let i = 0; i < this.pending.length; i++) this.deliver(this.pending[i]!, null, this.pendingIds[i]!);
     this.pending.length = 0;
     this.pendingIds.length = 0;
     this.pendingBytes = 0;
@@ -106,18 +114,18 @@ export class Member {
   /** A binary data frame, which the protocol refuses after the size and frame-rate checks. */
   receiveBinary(byteLength: number): void {
     if (!this.admitFrame(byteLength)) return;
-    this.deliver(encodeError('bad_request', 'binary frames are not accepted; send JSON text'), null);
+    this.reply(encodeError('bad_request', 'binary frames are not accepted; send JSON text'));
   }
 
   /** A text data frame, checked in the order PROTOCOL.md gives. */
   receive(data: string): void {
     if (!this.admitFrame(utf8Length(data))) return;
     const frame = parseClientFrame(data);
-    if (frame instanceof ProtocolError) return this.deliver(encodeError(frame.code, frame.message, frame.ref), null);
-    if (frame.type === 'ping') return this.deliver(PONG, null);
+    if (frame instanceof ProtocolError) return this.reply(encodeError(frame.code, frame.message, frame.ref));
+    if (frame.type === 'ping') return this.reply(PONG);
     if (this.messages && !this.messages.take()) {
       const message = `more than ${this.options.rateLimit} messages a second; this one was dropped`;
-      return this.deliver(encodeError('rate_limited', message, frame.ref), null);
+      return this.reply(encodeError('rate_limited', message, frame.ref));
     }
     this.options.metrics?.messageReceived();
     void this.publish(frame);
@@ -158,18 +166,18 @@ export class Member {
         text: frame.text,
         ref: frame.ref,
       });
-      this.deliver(encodeAck(published.id, published.ts, frame.ref), null);
+      this.reply(encodeAck(published.id, published.ts, frame.ref));
       this.options.metrics?.publishSeconds((performance.now() - started) / 1000);
     } catch (err) {
       if (!(err instanceof BrokerUnavailableError)) {
         this.options.log.error({ err, room: this.room, member: this.id }, 'publish failed');
       }
-      this.deliver(encodeError('unavailable', 'the message could not be published; send it again', frame.ref), null);
+      this.reply(encodeError('unavailable', 'the message could not be published; send it again', frame.ref));
     }
   }
 
-  private write(frame: string): void {
-    this.socket.send(frame);
+  private write(frame: string, utf8: Uint8Array | null): void {
+    this.socket.send(frame, utf8);
     if (this.socket.bufferedAmount() > this.options.sendBufferLimit) this.close(CloseCode.tryAgainLater);
   }
 

@@ -1,7 +1,9 @@
-import { encodeMessage, encodePresence } from '../protocol/index.ts';
+import { type MessageId, encodeMessage, encodePresence, parseMessageId } from '../protocol/index.ts';
 import type { RoomEvent } from '../broker/broker.ts';
 import type { Member } from './member.ts';
 import type { RoomMetrics } from './room-options.ts';
+
+const UTF8 = new TextEncoder();
 
 /**
  * The members of one room on this replica. The broker calls `listener` with the
@@ -47,23 +49,24 @@ export class Room {
 
   readonly listener = (event: RoomEvent): void => {
     if (event.type === 'message') {
-      const written = this.fanOut(encodeMessage(event.message), event.message.from.id, event.message.id);
+      const frame = encodeMessage(event.message);
+      const written = this.fanOut(frame, UTF8.encode(frame), event.message.from.id, parseMessageId(event.message.id));
       this.metrics?.messagesDelivered(written);
     } else {
       // A member's own welcome stands for its join; it is not told of itself.
-      this.fanOut(encodePresence(event.type, event.member), event.member.id, null);
+      this.fanOut(encodePresence(event.type, event.member), null, event.member.id, null);
     }
   };
 
   /** Returns how many members it was written to. */
-  private fanOut(frame: string, exceptId: string, messageId: string | null): number {
+  private fanOut(frame: string, utf8: Uint8Array | null, exceptId: string, messageId: MessageId | null): number {
     this.fanningOut = true;
     const members = this.members;
     let written = 0;
     for (let i = 0; i < members.length; i++) {
       const member = members[i]!;
       if (member.id === exceptId) continue;
-      member.deliver(frame, messageId);
+      member.deliver(frame, utf8, messageId);
       written++;
     }
     this.fanningOut = false;

@@ -11,8 +11,9 @@ export class FakeSocket implements MemberSocket {
 
   constructor(private readonly options: { drains: boolean } = { drains: true }) {}
 
-  send(frame: string): void {
+  send(frame: string, utf8: Uint8Array | null): void {
     if (this.closedWith) return;
+    if (utf8 && new TextDecoder().decode(utf8) !== frame) throw new Error('utf8 is not the frame');
     this.sent.push(frame);
     if (!this.options.drains) this.buffered += frame.length;
   }
