@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
 import { RedisBroker } from '../src/broker/redis.ts';
+import { compareIdText } from '../src/protocol/index.ts';
 import type { RoomEvent } from '../src/broker/broker.ts';
 import { RedisServer, redisAvailable } from './support/redis-server.ts';
 import { eventually } from './support/eventually.ts';
@@ -80,6 +81,29 @@ it.runIf(redisAvailable())(
     await eventually(async () => expect((await b.members('blip')).map((m) => m.name)).toEqual(['carol']), 10_000);
     await eventually(() => expect(events).toContainEqual({ type: 'leave', member: alice }));
     expect(events.filter((e) => e.type === 'leave')).toHaveLength(1);
+  },
+  30_000,
+);
+
+it.runIf(redisAvailable())(
+  'keeps ids increasing when Redis lost the room’s log and its clock is behind the ids members hold',
+  async () => {
+    const redis = await RedisServer.start();
+    opened.push({ close: () => redis.stop() });
+    const a = await broker(redis, 'a');
+    const seen: string[] = [];
+    await a.subscribe('skew', (e) => e.type === 'message' && seen.push(e.message.id));
+    // As if the log had been written by a Redis whose clock ran a minute ahead.
+    const admin = new Redis(redis.url);
+    opened.push({ close: async () => admin.disconnect() });
+    await admin.xadd('chat:{skew}:log', `${Date.now() + 60_000}-0`, 'm', '{}');
+    const before = await a.publish({ room: 'skew', from, text: 'from the old log' });
+    await eventually(() => expect(seen).toEqual([before.id]));
+
+    await admin.del('chat:{skew}:log');
+    const after = await a.publish({ room: 'skew', from, text: 'after the loss' });
+    expect(compareIdText(after.id, before.id)).toBeGreaterThan(0);
+    await eventually(() => expect(seen).toEqual([before.id, after.id]));
   },
   30_000,
 );

@@ -6,15 +6,33 @@
 
 /**
  * KEYS: log, ref key (the log again when there is no ref).
- * ARGV: max length, payload, channel, '1' when there is a ref, ref TTL in ms.
+ * ARGV: max length, payload, channel, '1' when there is a ref, ref TTL in ms,
+ * and the highest id this replica has seen in the room ('' when none).
  * Returns {duplicate (0|1), id}.
+ *
+ * The stream gives ids above its own last one; the floor keeps them above what
+ * members already hold when Redis lost the stream and its clock is behind.
  */
 export const PUBLISH_SCRIPT = `
 if ARGV[4] == '1' then
   local seen = redis.call('GET', KEYS[2])
   if seen then return {1, seen} end
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[2])
+local id
+if ARGV[6] ~= '' then
+  local dash = string.find(ARGV[6], '-', 1, true)
+  local floorMs = tonumber(string.sub(ARGV[6], 1, dash - 1))
+  local floorSeq = tonumber(string.sub(ARGV[6], dash + 1))
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if now <= floorMs then
+    local next = string.format('%.0f-%.0f', floorMs, floorSeq + 1)
+    local added = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], next, 'm', ARGV[2])
+    -- An error means the stream already holds a larger id: then * is above both.
+    if type(added) == 'string' then id = added end
+  end
+end
+if not id then id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[2]) end
 if ARGV[4] == '1' then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
 redis.call('PUBLISH', ARGV[3], 'm ' .. id .. ' ' .. ARGV[2])
 return {0, id}

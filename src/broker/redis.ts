@@ -51,7 +51,7 @@ interface StoredMember extends MemberInfo {
 type StreamEntry = [id: string, fields: string[]];
 
 interface ChatCommands {
-  chatPublish(log: string, refKey: string, maxLen: number, payload: string, channel: string, hasRef: string, ttl: number): Promise<[number, string]>;
+  chatPublish(log: string, refKey: string, maxLen: number, payload: string, channel: string, hasRef: string, ttl: number, floor: string): Promise<[number, string]>;
   chatJoin(members: string, channel: string, id: string, stored: string, member: string): Promise<number>;
   chatLeave(members: string, channel: string, ...pairs: string[]): Promise<number>;
 }
@@ -108,6 +108,7 @@ export class RedisBroker implements Broker {
   async publish({ room, from, text, ref }: PublishRequest): Promise<Published> {
     const keys = roomKeys(room);
     const payload = JSON.stringify({ from: { id: from.id, name: from.name }, text });
+    const seen = this.subscriptions.get(keys.channel)?.delivered;
     const [duplicate, id] = await this.run('publish', () =>
       this.commands.chatPublish(
         keys.log,
@@ -117,6 +118,7 @@ export class RedisBroker implements Broker {
         keys.channel,
         ref === undefined ? '0' : '1',
         REF_TTL_MS,
+        seen ? `${seen.ms}-${seen.seq}` : '',
       ),
     );
     return { id, ts: idTime(id), duplicate: duplicate === 1 };
