@@ -28,11 +28,14 @@ class LaggingBroker extends MemoryBroker {
   }
 }
 
+const registryOn = (broker: MemoryBroker) =>
+  new RoomRegistry({ broker, instance: 'node-2', rateLimit: 20, maxFrameBytes: 16384, sendBufferLimit: 1 << 20, log: quietLog });
+
 it('sends a message once when its live copy arrives after the backlog that already held it', async () => {
   const bus = new MemoryBus();
   const sender = new MemoryBroker(bus);
   const lagging = new LaggingBroker(bus);
-  const registry = new RoomRegistry({ broker: lagging, instance: 'node-2', rateLimit: 20, maxFrameBytes: 16384, sendBufferLimit: 1 << 20, log: quietLog });
+  const registry = registryOn(lagging);
   const from = { id: 'c_sender', name: 'sender' };
   await sender.publish({ room: 'flow', from, text: 'm0' });
   // Published after the subscription took effect, before history is read: in the backlog, and still on its way live.
@@ -55,7 +58,7 @@ it('after a recovery with nothing missed, drops a late live copy of the message 
   const bus = new MemoryBus();
   const sender = new MemoryBroker(bus);
   const lagging = new LaggingBroker(bus);
-  const registry = new RoomRegistry({ broker: lagging, instance: 'node-2', rateLimit: 20, maxFrameBytes: 16384, sendBufferLimit: 1 << 20, log: quietLog });
+  const registry = registryOn(lagging);
   const from = { id: 'c_sender', name: 'sender' };
   let since = '';
   lagging.beforeHistory = async () => {
@@ -76,7 +79,7 @@ it('after a recovery with nothing missed, drops a late live copy of the message 
 });
 
 it('closes with 1012 a member whose upgrade finished after shutdown began, and is no longer ready', async () => {
-  const registry = new RoomRegistry({ broker: new MemoryBroker(), instance: 'node-1', rateLimit: 20, maxFrameBytes: 16384, sendBufferLimit: 1 << 20, log: quietLog });
+  const registry = registryOn(new MemoryBroker());
   registry.shutdown();
   expect(registry.isReady()).toBe(false);
   const socket = new FakeSocket();

@@ -4,6 +4,7 @@ import {
   type MemberInfo,
   type MessageId,
   compareMessageIds,
+  formatMessageId,
   parseMessageId,
   RECENT_BACKLOG,
   REF_TTL_MS,
@@ -118,7 +119,7 @@ export class RedisBroker implements Broker {
         keys.channel,
         ref === undefined ? '0' : '1',
         REF_TTL_MS,
-        seen ? `${seen.ms}-${seen.seq}` : '',
+        seen ? formatMessageId(seen) : '',
       ),
     );
     return { id, ts: idTime(id), duplicate: duplicate === 1 };
@@ -308,7 +309,7 @@ export class RedisBroker implements Broker {
   private async deliverGap(s: Subscription, generation: number): Promise<void> {
     const from = s.delivered ?? s.floor;
     const { log } = roomKeys(s.room);
-    const entries: StreamEntry[] = await this.commands.xrange(log, from ? `(${from.ms}-${from.seq}` : '-', '+');
+    const entries: StreamEntry[] = await this.commands.xrange(log, from ? `(${formatMessageId(from)}` : '-', '+');
     // A newer reconnect holds these events now and reads its own gap.
     if (generation !== this.resyncs) return;
     for (const entry of entries) deliver(s, { type: 'message', message: decodeEntry(s.room, entry) });

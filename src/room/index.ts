@@ -1,3 +1,4 @@
+export type { Logger } from '../logger.ts';
 export * from './member-socket.ts';
 export * from './member.ts';
 export * from './room.ts';

@@ -12,5 +12,3 @@ export interface MemberSocket {
   /** Bytes queued but not yet written to the network; 0 where the runtime cannot tell. */
   bufferedAmount(): number;
 }
-
-export type { Logger } from '../logger.ts';

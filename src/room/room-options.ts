@@ -1,5 +1,5 @@
 import type { Broker } from '../broker/broker.ts';
-import type { Logger } from './member-socket.ts';
+import type { Logger } from '../logger.ts';
 
 export interface RoomOptions {
   broker: Broker;
