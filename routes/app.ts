@@ -1,11 +1,15 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import type { Logger } from '../src/room/index.ts';
+import type { Logger } from '../src/logger.ts';
+import type { MemberGateway } from './member-gateway.ts';
 import { createErrorHandler } from './refusal.ts';
 import { createHealthRoutes } from './health.ts';
-import { createWebSocketRoute, type WebSocketRouteOptions } from './ws.ts';
+import { createWebSocketRoute } from './ws.ts';
 
-export interface AppOptions extends WebSocketRouteOptions {
-  /** Serves `static/` (the chat page at `/`); each runtime has its own. */
+export type { MemberGateway } from './member-gateway.ts';
+
+export interface AppOptions {
+  gateway: MemberGateway;
+  /** Serves `static/` (the chat page at `/`) where the runtime does not serve it before the app. */
   serveStatic?: MiddlewareHandler;
   log: Logger;
   /** Routes a runtime adds, such as `/metrics`. */
@@ -18,11 +22,11 @@ export function createApp(options: AppOptions): Hono {
 }
 
 /** As createApp, on an app the runtime made first (its WebSocket helper may need the app). */
-export function mountApp(app: Hono, options: AppOptions): Hono {
+export function mountApp<A extends Hono<any>>(app: A, options: AppOptions): A {
   app.onError(createErrorHandler(options.log));
-  app.route('/', createHealthRoutes(options.registry));
-  app.route('/', createWebSocketRoute(options));
-  options.extend?.(app);
+  app.route('/', createHealthRoutes(options.gateway));
+  app.route('/', createWebSocketRoute(options.gateway));
+  options.extend?.(app as unknown as Hono);
   if (options.serveStatic) app.get('*', options.serveStatic);
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.path}` } }, 404));
   return app;

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { ProtocolError } from '../src/protocol/index.ts';
-import type { Logger } from '../src/room/index.ts';
+import type { Logger } from '../src/logger.ts';
 
 /** Every refusal and failure leaves as the protocol's JSON error body. */
 export function createErrorHandler(log: Logger) {

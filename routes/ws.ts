@@ -1,20 +1,9 @@
 import { Hono } from 'hono';
-import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import { ProtocolError, parseConnectRequest } from '../src/protocol/index.ts';
-import type { Member, MemberSocket, RoomRegistry } from '../src/room/index.ts';
-
-export interface WebSocketRouteOptions {
-  registry: RoomRegistry;
-  upgradeWebSocket: UpgradeWebSocket<any>;
-  /** Adapts the runtime's socket; the runtime knows how to read its send buffer. */
-  memberSocket: (ws: WSContext<any>) => MemberSocket;
-  /** 0: no cap. */
-  maxConnections: number;
-}
+import type { MemberGateway } from './member-gateway.ts';
 
 /** `GET /ws/:room`: every check runs before the upgrade, so a refusal is plain HTTP with a JSON body. */
-export function createWebSocketRoute(options: WebSocketRouteOptions): Hono {
-  const { registry, upgradeWebSocket, memberSocket, maxConnections } = options;
+export function createWebSocketRoute(gateway: MemberGateway): Hono {
   const app = new Hono();
   // No room is a bad room: 400, not 404.
   const noRoom = (): never => {
@@ -27,24 +16,8 @@ export function createWebSocketRoute(options: WebSocketRouteOptions): Hono {
     if (!isWebSocketUpgrade(c.req.raw.headers)) {
       throw new ProtocolError('bad_request', 'this endpoint needs a WebSocket upgrade (RFC 6455 handshake headers)');
     }
-    if (!registry.isReady()) throw new ProtocolError('unavailable', 'the message broker is unreachable');
-    if (maxConnections > 0 && registry.connections >= maxConnections) {
-      throw new ProtocolError('overloaded', 'this instance is at its connection limit; try another');
-    }
-    let member: Member | undefined;
-    return upgradeWebSocket(c, {
-      onOpen(_event, ws) {
-        member = registry.connect(request, memberSocket(ws));
-      },
-      onMessage(event) {
-        const data = event.data;
-        if (typeof data === 'string') member?.receive(data);
-        else member?.receiveBinary(data instanceof Blob ? data.size : data.byteLength);
-      },
-      onClose() {
-        member?.socketClosed();
-      },
-    });
+    if (!gateway.isReady()) throw new ProtocolError('unavailable', 'the message broker is unreachable');
+    return gateway.connect(c, request);
   });
 }
 

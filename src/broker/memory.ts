@@ -19,6 +19,7 @@ import {
   type RoomListener,
   BrokerUnavailableError,
 } from './broker.ts';
+import { OrderedEmitter } from './ordered-emitter.ts';
 
 interface RoomState {
   /** Holds at least the last `historySize` messages; trimmed in halves so appends stay O(1). */
@@ -43,8 +44,7 @@ export class MemoryBus {
   readonly now: () => number;
   private readonly rooms = new Map<string, RoomState>();
   private available = true;
-  private readonly queue: Array<[RoomState, RoomEvent]> = [];
-  private emitting = false;
+  private readonly emitter = new OrderedEmitter();
 
   constructor(options: MemoryBusOptions = {}) {
     this.historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
@@ -69,21 +69,9 @@ export class MemoryBus {
     return state;
   }
 
-  /**
-   * Delivers to every listener before the next event starts, even when a
-   * listener causes another event: so every replica sees one order.
-   */
+  /** Every replica's listeners see the bus's one order. */
   emit(state: RoomState, event: RoomEvent): void {
-    this.queue.push([state, event]);
-    if (this.emitting) return;
-    this.emitting = true;
-    try {
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        for (const listener of next[0].listeners) listener(next[1]);
-      }
-    } finally {
-      this.emitting = false;
-    }
+    this.emitter.emit(state.listeners, event);
   }
 
   roomStates(): IterableIterator<RoomState> {

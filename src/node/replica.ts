@@ -8,6 +8,7 @@ import type { Config } from '../config/config.ts';
 import type { Broker } from '../broker/broker.ts';
 import { RoomRegistry, type Logger } from '../room/index.ts';
 import { mountApp } from '../../routes/app.ts';
+import { registryGateway } from '../../routes/registry-gateway.ts';
 import { createNodeWebSockets, nodeMemberSocket } from './websocket-server.ts';
 import { createMetrics } from './metrics.ts';
 
@@ -45,11 +46,13 @@ export async function startReplica({ config, broker, log }: ReplicaOptions): Pro
   const app = new Hono();
   const sockets = createNodeWebSockets(app, config.maxFrameBytes, log);
   mountApp(app, {
-    registry,
+    gateway: registryGateway({
+      registry,
+      upgradeWebSocket: sockets.upgradeWebSocket,
+      memberSocket: nodeMemberSocket,
+      maxConnections: config.maxConnections,
+    }),
     log,
-    upgradeWebSocket: sockets.upgradeWebSocket,
-    memberSocket: nodeMemberSocket,
-    maxConnections: config.maxConnections,
     serveStatic: serveStatic({ root: STATIC_ROOT }),
     extend: metrics.mount,
   });

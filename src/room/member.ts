@@ -111,6 +111,11 @@ export class Member {
     this.pendingBytes = 0;
   }
 
+  /** For a member whose welcome and backlog went out before a restart of this code (a hibernation). */
+  resume(): void {
+    this.live = true;
+  }
+
   /** A binary data frame, which the protocol refuses after the size and frame-rate checks. */
   receiveBinary(byteLength: number): void {
     if (!this.admitFrame(byteLength)) return;

@@ -41,23 +41,43 @@ export class RoomRegistry {
       member.close(CloseCode.serviceRestart);
       return member;
     }
-    let room = this.rooms.get(request.room);
+    const room = this.enter(member);
+    let joined = false;
+    member.onGone = () => this.gone(room, member, joined);
+    void this.admit(room, member, request.since, () => (joined = true));
+    return member;
+  }
+
+  /**
+   * Takes back a member whose welcome went out before this registry existed: a
+   * Durable Object woken from hibernation finds its members' sockets still
+   * open. The room already knows it, so it gets no welcome and causes no `join`.
+   */
+  restore(room: string, info: MemberInfo, socket: MemberSocket): Member {
+    const member = new Member(info, room, socket, this.options);
+    member.resume();
+    const joinedRoom = this.enter(member);
+    member.onGone = () => this.gone(joinedRoom, member, true);
+    joinedRoom.subscription ??= this.options.broker.subscribe(joinedRoom.name, joinedRoom.listener);
+    return member;
+  }
+
+  private enter(member: Member): Room {
+    let room = this.rooms.get(member.room);
     if (!room) {
-      room = new Room(request.room, this.options.metrics);
+      room = new Room(member.room, this.options.metrics);
       this.rooms.set(room.name, room);
     }
     room.add(member);
     this.memberCount++;
-    let joined = false;
-    const joinedRoom = room;
-    member.onGone = () => {
-      this.memberCount--;
-      joinedRoom.remove(member);
-      if (joined) void this.leave(joinedRoom, info);
-      if (joinedRoom.size === 0) void this.release(joinedRoom);
-    };
-    void this.admit(room, member, request.since, () => (joined = true));
-    return member;
+    return room;
+  }
+
+  private gone(room: Room, member: Member, joined: boolean): void {
+    this.memberCount--;
+    room.remove(member);
+    if (joined) void this.leave(room, member.info);
+    if (room.size === 0) void this.release(room);
   }
 
   /** Closes every member with 1012 so that they reconnect elsewhere. */

@@ -1,0 +1,16 @@
+import type { Context } from 'hono';
+import type { ConnectRequest } from '../src/protocol/index.ts';
+
+/**
+ * Where a checked `/ws/:room` request goes: a Node or Deno replica upgrades it
+ * into its own RoomRegistry, the Worker forwards it to the room's Durable Object.
+ */
+export interface MemberGateway {
+  /** False answers 503 `unavailable`, at `/readyz` and to new members. */
+  isReady(): boolean;
+  /**
+   * Answers a request that passed the shared checks: the upgrade, or a thrown
+   * ProtocolError (a replica at its connection limit refuses `overloaded`).
+   */
+  connect(c: Context, request: ConnectRequest): Response | Promise<Response>;
+}

@@ -1,0 +1,75 @@
+import { DurableObject } from 'cloudflare:workers';
+import { parseConfig } from '../config/config.ts';
+import { type Member, RoomRegistry } from '../room/index.ts';
+import { consoleLogger } from './console-logger.ts';
+import { DurableObjectBroker } from './durable-object-broker.ts';
+import type { Env } from './env.ts';
+import { RoomLog } from './room-log.ts';
+import { fromWorker } from './room-object-request.ts';
+import { type SavedMember, workerMemberSocket } from './worker-member-socket.ts';
+
+/**
+ * One room at the edge: the same RoomRegistry as a Node replica, over a broker
+ * that lives in this object. Sockets are accepted for hibernation, so an idle
+ * room is evicted from memory while its members stay connected; when a frame
+ * wakes it, the constructor finds them again with their saved identities.
+ * Rate-limit buckets start full after a wake.
+ */
+export class ChatRoom extends DurableObject<Env> {
+  private readonly broker: DurableObjectBroker;
+  private readonly registry: RoomRegistry;
+  private readonly members = new Map<WebSocket, Member>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const config = parseConfig(env as unknown as Record<string, string | undefined>, { instanceId: 'edge' });
+    const log = consoleLogger({ object: ctx.id.toString() });
+    this.broker = new DurableObjectBroker(new RoomLog(ctx.storage.sql, config.historySize));
+    this.registry = new RoomRegistry({
+      broker: this.broker,
+      log,
+      instance: config.instanceId,
+      rateLimit: config.rateLimit,
+      maxFrameBytes: config.maxFrameBytes,
+      sendBufferLimit: config.sendBufferLimit,
+    });
+    for (const ws of ctx.getWebSockets()) {
+      const saved = ws.deserializeAttachment() as SavedMember | null;
+      if (!saved || saved.closing) continue;
+      this.broker.remember(saved.info);
+      this.members.set(ws, this.registry.restore(saved.room, saved.info, workerMemberSocket(ws)));
+    }
+  }
+
+  /** A member the Worker checked and forwarded here (see roomObjectGateway). */
+  override async fetch(request: Request): Promise<Response> {
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server);
+    const connect = fromWorker(request);
+    const member = this.registry.connect(connect, workerMemberSocket(server));
+    server.serializeAttachment({ room: connect.room, info: member.info } satisfies SavedMember);
+    this.members.set(server, member);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const member = this.members.get(ws);
+    if (!member) return;
+    if (typeof data === 'string') member.receive(data);
+    else member.receiveBinary(data.byteLength);
+  }
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    this.gone(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.gone(ws);
+  }
+
+  private gone(ws: WebSocket): void {
+    this.members.get(ws)?.socketClosed();
+    this.members.delete(ws);
+  }
+}

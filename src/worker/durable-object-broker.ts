@@ -1,0 +1,90 @@
+import {
+  type ChatMessage,
+  type MemberInfo,
+  type MessageId,
+  RECENT_BACKLOG,
+  REF_TTL_MS,
+  formatMessageId,
+  nextMessageId,
+  parseMessageId,
+} from '../protocol/index.ts';
+import type { Broker, History, PublishRequest, Published, RoomListener } from '../broker/broker.ts';
+import { OrderedEmitter } from '../broker/ordered-emitter.ts';
+import type { RoomLog } from './room-log.ts';
+
+/**
+ * The broker of one room that lives in its Durable Object: every member is a
+ * socket of this object, so publishing is appending to the object's log and
+ * handing the message to the room's listener. Nothing here can be unreachable.
+ */
+export class DurableObjectBroker implements Broker {
+  private lastId: MessageId | null;
+  private lastN: number;
+  private readonly present = new Map<string, MemberInfo>();
+  private readonly listeners = new Set<RoomListener>();
+  private readonly emitter = new OrderedEmitter();
+
+  constructor(
+    private readonly log: RoomLog,
+    private readonly now: () => number = Date.now,
+  ) {
+    const last = log.last();
+    this.lastId = last?.id ?? null;
+    this.lastN = last?.n ?? 0;
+  }
+
+  /** A member whose socket outlived this object's last run (hibernation): known, not announced. */
+  remember(member: MemberInfo): void {
+    this.present.set(member.id, member);
+  }
+
+  async publish({ room, from, text, ref }: PublishRequest): Promise<Published> {
+    const now = this.now();
+    if (ref !== undefined) {
+      const seen = this.log.seenRef(ref, now);
+      if (seen) return { ...seen, duplicate: true };
+    }
+    const id = nextMessageId(this.lastId, now);
+    const message: ChatMessage = { id: formatMessageId(id), room, from, text, ts: now };
+    this.log.append(this.lastN + 1, message);
+    this.lastN++;
+    this.lastId = id;
+    if (ref !== undefined) this.log.rememberRef(ref, { id: message.id, ts: now }, now + REF_TTL_MS);
+    this.emitter.emit(this.listeners, { type: 'message', message });
+    return { id: message.id, ts: now, duplicate: false };
+  }
+
+  async subscribe(_room: string, listener: RoomListener): Promise<void> {
+    this.listeners.add(listener);
+  }
+
+  async unsubscribe(_room: string, listener: RoomListener): Promise<void> {
+    this.listeners.delete(listener);
+  }
+
+  async history(_room: string, since: string | undefined): Promise<History> {
+    const wanted = since === undefined ? null : parseMessageId(since);
+    const at = wanted ? this.log.find(wanted) : null;
+    if (at !== null) return { messages: this.log.after(at), recovered: true };
+    return { messages: this.log.after(this.lastN - RECENT_BACKLOG), recovered: false };
+  }
+
+  async join(_room: string, member: MemberInfo): Promise<void> {
+    this.present.set(member.id, member);
+    this.emitter.emit(this.listeners, { type: 'join', member });
+  }
+
+  async leave(_room: string, member: MemberInfo): Promise<void> {
+    if (this.present.delete(member.id)) this.emitter.emit(this.listeners, { type: 'leave', member });
+  }
+
+  async members(_room: string): Promise<MemberInfo[]> {
+    return [...this.present.values()];
+  }
+
+  isReady(): boolean {
+    return true;
+  }
+
+  async close(): Promise<void> {}
+}

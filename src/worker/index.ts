@@ -1,0 +1,12 @@
+import { Hono } from 'hono';
+import { mountApp } from '../../routes/app.ts';
+import { consoleLogger } from './console-logger.ts';
+import type { Env } from './env.ts';
+import { roomObjectGateway } from './room-object-gateway.ts';
+
+export { ChatRoom } from './chat-room.ts';
+
+// static/ is served by Workers Assets before the Worker runs, so the app has no serveStatic.
+const app = mountApp(new Hono<{ Bindings: Env }>(), { gateway: roomObjectGateway, log: consoleLogger() });
+
+export default app;

@@ -1,0 +1,61 @@
+import { type ChatMessage, type MessageId, formatMessageId, parseMessageId } from '../protocol/index.ts';
+
+/** What a re-sent `ref` is answered with. */
+export interface SeenRef {
+  id: string;
+  ts: number;
+}
+
+/**
+ * One room's log and recent refs in its Durable Object's SQLite storage, so
+ * they outlive the object. `n` numbers the messages in order; the log keeps
+ * the last `historySize` of them.
+ */
+export class RoomLog {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly historySize: number,
+  ) {
+    sql.exec('CREATE TABLE IF NOT EXISTS messages (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, message TEXT NOT NULL)');
+    sql.exec('CREATE TABLE IF NOT EXISTS refs (ref TEXT PRIMARY KEY, id TEXT NOT NULL, ts INTEGER NOT NULL, expires INTEGER NOT NULL)');
+    sql.exec('CREATE INDEX IF NOT EXISTS refs_by_expiry ON refs (expires)');
+  }
+
+  /** The newest message's place and id: where the ids continue after a restart. */
+  last(): { n: number; id: MessageId } | null {
+    const row = this.sql.exec<{ n: number; id: string }>('SELECT n, id FROM messages ORDER BY n DESC LIMIT 1').toArray()[0];
+    if (!row) return null;
+    const id = parseMessageId(row.id);
+    if (!id) throw new Error(`room log holds a malformed id ${JSON.stringify(row.id)} at ${row.n}`);
+    return { n: row.n, id };
+  }
+
+  append(n: number, message: ChatMessage): void {
+    this.sql.exec('INSERT INTO messages (n, id, message) VALUES (?, ?, ?)', n, message.id, JSON.stringify(message));
+    this.sql.exec('DELETE FROM messages WHERE n <= ?', n - this.historySize);
+  }
+
+  /** Messages after `n`, oldest first. */
+  after(n: number): ChatMessage[] {
+    return this.sql
+      .exec<{ message: string }>('SELECT message FROM messages WHERE n > ? ORDER BY n', n)
+      .toArray()
+      .map((row) => JSON.parse(row.message) as ChatMessage);
+  }
+
+  /** Where the message with this id is, if the log still holds it. */
+  find(id: MessageId): number | null {
+    const row = this.sql.exec<{ n: number }>('SELECT n FROM messages WHERE id = ?', formatMessageId(id)).toArray()[0];
+    return row ? row.n : null;
+  }
+
+  seenRef(ref: string, now: number): SeenRef | null {
+    const row = this.sql.exec<{ id: string; ts: number }>('SELECT id, ts FROM refs WHERE ref = ? AND expires > ?', ref, now).toArray()[0];
+    return row ? { id: row.id, ts: row.ts } : null;
+  }
+
+  rememberRef(ref: string, seen: SeenRef, expires: number): void {
+    this.sql.exec('DELETE FROM refs WHERE expires <= ?', seen.ts);
+    this.sql.exec('INSERT OR REPLACE INTO refs (ref, id, ts, expires) VALUES (?, ?, ?, ?)', ref, seen.id, seen.ts, expires);
+  }
+}

@@ -1,0 +1,17 @@
+import type { Context } from 'hono';
+import type { MemberGateway } from '../../routes/member-gateway.ts';
+import type { ConnectRequest } from '../protocol/index.ts';
+import type { Env } from './env.ts';
+import { toRoomObject } from './room-object-request.ts';
+
+/**
+ * At the edge a room is one Durable Object, found by name, holding its members'
+ * sockets. There is no broker to lose, so the Worker is always ready.
+ */
+export const roomObjectGateway: MemberGateway = {
+  isReady: () => true,
+  connect(c: Context, request: ConnectRequest) {
+    const rooms = (c.env as Env).ROOMS;
+    return rooms.get(rooms.idFromName(request.room)).fetch(toRoomObject(c.req.raw, request));
+  },
+};
