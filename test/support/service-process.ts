@@ -24,9 +24,14 @@ export class ServiceProcess {
   }
 
   static start(name: string, entry: string, env: Record<string, string>): ServiceProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    return ServiceProcess.run(name, process.execPath, ['--import', 'tsx', entry], { LOG_LEVEL: 'info', ...env });
+  }
+
+  /** Any command, run from the project's root, as a person would type it there. */
+  static run(name: string, command: string, args: string[], env: Record<string, string> = {}): ServiceProcess {
+    const child = spawn(command, args, {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so stop() also ends what it started (the dev launcher's children).
       detached: true,

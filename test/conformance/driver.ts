@@ -1,0 +1,30 @@
+/** A server under test, listening on a real loopback port. */
+export interface ServerUnderTest {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Rows a runtime's platform answers before our code can, listed with `knownDifferences`. */
+export type PlatformRow = 'malformed-handshake' | 'invalid-utf8';
+
+/**
+ * How the conformance suite starts one runtime with its defaults (rate limit
+ * 20 a second, frames of 16 KiB). The optional parts are rows of PROTOCOL.md
+ * that only some runtimes can meet; each says why where it is left out.
+ */
+export interface ConformanceDriver {
+  readonly runtime: string;
+  /**
+   * Rows where the platform under our code breaks PROTOCOL.md, with why. They
+   * still run, as tests expected to fail: one that starts passing fails the
+   * suite, so the entry is removed once the platform is fixed.
+   */
+  readonly knownDifferences?: Partial<Record<PlatformRow, string>>;
+  start(): Promise<ServerUnderTest>;
+  /** Makes the broker unreachable until the returned function is called. */
+  breakBroker?(): () => void;
+  /** Closes members as an instance shutting down does (SIGTERM). */
+  shutdown?(): Promise<void>;
+  /** Publishes `count` large messages to a room as fast as the server takes them, past any send buffer. */
+  flood?(room: string, count: number, text: string): Promise<void>;
+}
