@@ -1,8 +1,8 @@
 import { DurableObject } from 'cloudflare:workers';
-import { parseConfig } from '../config/config.ts';
 import { type Member, RoomRegistry } from '../room/index.ts';
 import { consoleLogger } from './console-logger.ts';
 import { DurableObjectBroker } from './durable-object-broker.ts';
+import { edgeConfig } from './edge-config.ts';
 import type { Env } from './env.ts';
 import { RoomLog } from './room-log.ts';
 import { fromWorker } from './room-object-request.ts';
@@ -22,7 +22,7 @@ export class ChatRoom extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const config = parseConfig(env as unknown as Record<string, string | undefined>, { instanceId: 'edge' });
+    const config = edgeConfig(env);
     const log = consoleLogger({ object: ctx.id.toString() });
     this.broker = new DurableObjectBroker(new RoomLog(ctx.storage.sql, config.historySize));
     this.registry = new RoomRegistry({

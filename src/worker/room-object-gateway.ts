@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { MemberGateway } from '../../routes/member-gateway.ts';
 import type { ConnectRequest } from '../protocol/index.ts';
+import { edgeConfig } from './edge-config.ts';
 import type { Env } from './env.ts';
 import { toRoomObject } from './room-object-request.ts';
 
@@ -11,7 +12,10 @@ import { toRoomObject } from './room-object-request.ts';
 export const roomObjectGateway: MemberGateway = {
   isReady: () => true,
   connect(c: Context, request: ConnectRequest) {
-    const rooms = (c.env as Env).ROOMS;
+    const env = c.env as Env;
+    // A bad variable is refused here, logged once by the app, before any object starts.
+    edgeConfig(env);
+    const rooms = env.ROOMS;
     return rooms.get(rooms.idFromName(request.room)).fetch(toRoomObject(c.req.raw, request));
   },
 };
