@@ -60,6 +60,7 @@ export class ChatRoom extends DurableObject<Env> {
     else member.receiveBinary(data.byteLength);
   }
 
+  /** From compatibility date 2026-04-07 on, workerd answers the peer's close frame itself. */
   override async webSocketClose(ws: WebSocket): Promise<void> {
     this.gone(ws);
   }
