@@ -36,8 +36,7 @@ export class ChatRoom extends DurableObject<Env> {
     for (const ws of ctx.getWebSockets()) {
       const saved = ws.deserializeAttachment() as SavedMember | null;
       if (!saved || saved.closing) continue;
-      this.broker.remember(saved.info);
-      this.members.set(ws, this.registry.restore(saved.room, saved.info, workerMemberSocket(ws)));
+      this.restore(ws, saved);
     }
   }
 
@@ -48,6 +47,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.ctx.acceptWebSocket(server);
     const connect = fromWorker(request);
     const member = this.registry.connect(connect, workerMemberSocket(server));
+    if (member.isClosed) return new Response(null, { status: 101, webSocket: client });
     server.serializeAttachment({ room: connect.room, info: member.info } satisfies SavedMember);
     this.members.set(server, member);
     return new Response(null, { status: 101, webSocket: client });
@@ -60,8 +60,12 @@ export class ChatRoom extends DurableObject<Env> {
     else member.receiveBinary(data.byteLength);
   }
 
-  /** From compatibility date 2026-04-07 on, workerd answers the peer's close frame itself. */
-  override async webSocketClose(ws: WebSocket): Promise<void> {
+  /**
+   * workerd answers a peer's close frame by itself only for sockets it does not
+   * hold for hibernation, so the close is sent back here.
+   */
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    ws.close(sendableCloseCode(code), reason);
     this.gone(ws);
   }
 
@@ -69,8 +73,29 @@ export class ChatRoom extends DurableObject<Env> {
     this.gone(ws);
   }
 
+  private restore(ws: WebSocket, saved: SavedMember): Member {
+    this.broker.remember(saved.info);
+    const member = this.registry.restore(saved.room, saved.info, workerMemberSocket(ws));
+    this.members.set(ws, member);
+    return member;
+  }
+
   private gone(ws: WebSocket): void {
-    this.members.get(ws)?.socketClosed();
+    let member = this.members.get(ws);
+    if (!member) {
+      // A close that woke the object: its socket is no longer among getWebSockets(),
+      // so the member is taken back here, to leave like any other.
+      const saved = ws.deserializeAttachment() as SavedMember | null;
+      if (!saved || saved.closing) return;
+      member = this.restore(ws, saved);
+    }
+    member.socketClosed();
     this.members.delete(ws);
   }
+}
+
+/** The peer's code echoed, as RFC 6455 asks, unless it is one that must not be sent (1005, 1006, 1015). */
+function sendableCloseCode(code: number): number {
+  const sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  return sendable ? code : 1000;
 }

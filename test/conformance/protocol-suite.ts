@@ -131,8 +131,11 @@ export function describeProtocolConformance(driver: ConformanceDriver, startTime
         const { client: alice } = await join(room, { name: 'alice' });
         const { client: bob, welcome: bw } = await join(room, { name: 'bob' });
         expect(await alice.next('join')).toEqual({ type: 'join', member: bw.you });
-        bob.close();
+        bob.ws.close(1000, 'bye');
         expect(await alice.next('leave')).toEqual({ type: 'leave', member: bw.you });
+        // The server answers the close frame, so the client's close ends clean, and soon.
+        const closed = await Promise.race([bob.closed, new Promise((r) => setTimeout(r, 3000, null))]);
+        expect(closed).toEqual({ code: 1000, reason: 'bye' });
         await alice.say('after');
         expect(alice.received.filter((f) => f.type === 'join' || f.type === 'leave')).toHaveLength(2);
         expect(bob.received.filter((f) => f.type === 'join' || f.type === 'leave')).toEqual([]);

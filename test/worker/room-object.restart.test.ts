@@ -54,4 +54,18 @@ describe('a room object that restarts', () => {
     const left = await alice.next('leave');
     expect(left.member).toEqual(bobWelcome.you);
   });
+
+  it('announces the leave of a member whose close is what wakes the object', async () => {
+    const { client: alice } = await WorkerClient.join('hibernate-2', 'name=alice');
+    const { client: bob, welcome: bobWelcome } = await WorkerClient.join('hibernate-2', 'name=bob');
+    await alice.next('join');
+
+    await evictDurableObject(roomObject('hibernate-2'));
+    bob.close();
+
+    expect((await alice.next('leave')).member).toEqual(bobWelcome.you);
+    expect(await bob.closed).toBe(1000);
+    const { welcome } = await WorkerClient.join('hibernate-2', 'name=carol');
+    expect(welcome.members.map((m: any) => m.name).sort()).toEqual(['alice', 'carol']);
+  });
 });

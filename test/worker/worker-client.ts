@@ -15,14 +15,19 @@ export class WorkerClient {
   private readonly frames: any[] = [];
   private wake: (() => void) | null = null;
   closedWith: number | null = null;
+  /** The close code, once the close handshake is done. */
+  readonly closed: Promise<number>;
+  private markClosed!: (code: number) => void;
 
   private constructor(readonly ws: WebSocket) {
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
     ws.addEventListener('message', (event) => {
       this.frames.push(JSON.parse(event.data as string));
       this.wake?.();
     });
     ws.addEventListener('close', (event) => {
       this.closedWith = event.code;
+      this.markClosed(event.code);
       this.wake?.();
     });
     ws.accept();
