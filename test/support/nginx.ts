@@ -1,0 +1,94 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ServiceProcess, freePort } from './service-process.ts';
+import { toolAvailable } from './tool.ts';
+
+const TEMPLATE = new URL('../../deploy/nginx.conf', import.meta.url);
+
+/** True when nginx can run; else the proxy tests skip, or fail under REQUIRE_NGINX=1 (CI). */
+export function nginxAvailable(): boolean {
+  return toolAvailable('nginx', ['-v'], 'REQUIRE_NGINX', 'apt-get install nginx');
+}
+
+/**
+ * deploy/nginx.conf with its ${CHAT_…} variables replaced, as the nginx
+ * image's envsubst does at start: only the variables given, nothing else.
+ */
+export function renderNginxConf(vars: Record<string, string>): string {
+  return readFileSync(TEMPLATE, 'utf8').replace(/\$\{(CHAT_[A-Z_]+)\}/g, (whole, name: string) => vars[name] ?? whole);
+}
+
+/** One replica in CHAT_UPSTREAM_SERVERS, as every home writes it (docker-compose.yml too: a test compares). */
+export function upstreamServer(hostPort: string): string {
+  return `server ${hostPort} max_fails=0;`;
+}
+
+export interface Nginx {
+  readonly port: number;
+  readonly process: ServiceProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Debian's nginx with the rendered deploy/nginx.conf in front of replicas on
+ * loopback ports. Only what a process needs is added around it (pid, logs,
+ * temporary folders); its log is printed when a test fails.
+ */
+export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'chat-nginx-'));
+  // Started as root, nginx's workers run as nobody: they must reach the config and write temp files.
+  chmodSync(dir, 0o755);
+  mkdirSync(join(dir, 'temp'), { mode: 0o777 });
+  chmodSync(join(dir, 'temp'), 0o777);
+  const chat = renderNginxConf({
+    CHAT_LISTEN: `127.0.0.1:${port}`,
+    CHAT_UPSTREAM_SERVERS: upstreamPorts.map((p) => upstreamServer(`127.0.0.1:${p}`)).join('\n  '),
+  });
+  writeFileSync(join(dir, 'chat.conf'), chat);
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    [
+      `pid ${dir}/nginx.pid;`,
+      'worker_processes 1;',
+      // Its error log (upstream failures and retries included) goes to the test's output; access lines would drown it.
+      'error_log stderr info;',
+      'events { worker_connections 1024; }',
+      'http {',
+      '  access_log off;',
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${dir}/temp/${t};`),
+      `  include ${dir}/chat.conf;`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const nginx = ServiceProcess.run('nginx', 'nginx', ['-p', dir, '-e', 'stderr', '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;']);
+  const stop = async () => {
+    await nginx.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitListening(port, nginx);
+    return { port, process: nginx, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitListening(port: number, nginx: ServiceProcess): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let exited = false;
+  void nginx.exited.then(() => (exited = true));
+  for (;;) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/healthz`);
+      return;
+    } catch (err) {
+      if (exited) throw new Error(`nginx exited at start:\n${nginx.logs}`);
+      if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port} within 10 s`, { cause: err });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
