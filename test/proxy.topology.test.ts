@@ -16,6 +16,8 @@ describe.runIf(run)('three replicas behind nginx, with Redis between them', () =
   let redis: RedisServer;
   let nginx: Nginx;
   const replicas: ReplicaProcess[] = [];
+  /** Replicas that were stopped on purpose: stopped for good (and their logs forgotten) only at the end. */
+  const retired: ReplicaProcess[] = [];
   const members: ReconnectingMember[] = [];
   const clients: TestClient[] = [];
   let rooms = 0;
@@ -39,7 +41,7 @@ describe.runIf(run)('three replicas behind nginx, with Redis between them', () =
   });
   afterAll(async () => {
     await nginx?.stop();
-    await Promise.all(replicas.map((r) => r.service.stop()));
+    await Promise.all([...replicas, ...retired].map((r) => r.service.stop()));
     await redis?.stop();
   });
 
@@ -67,19 +69,37 @@ describe.runIf(run)('three replicas behind nginx, with Redis between them', () =
     return group;
   }
 
-  /** Every message acked to a sender reached every other member once, and every member saw one order. */
+  /**
+   * Every message acked to a sender reached every other member exactly once,
+   * and nothing else did (a message published twice has a second id, that no
+   * ack names); every member saw them in one order, and every reconnect
+   * recovered from `since`.
+   */
   async function expectEveryAckedMessageOnceInOrder(group: ReconnectingMember[]): Promise<void> {
     const acked = group.flatMap((m) => [...m.acked.values()]);
     expect(new Set(acked).size).toBe(acked.length);
+    const known = new Set(acked);
     for (const m of group) {
       const fromOthers = group.filter((o) => o !== m).flatMap((o) => [...o.acked.values()]);
       await eventually(() => expect(fromOthers.filter((id) => !m.received.includes(id))).toEqual([]), 15_000);
+      expect(m.received.filter((id) => !known.has(id)), `${m.name} got messages no sender was acked for`).toEqual([]);
       expect(new Set(m.received).size, `${m.name} got a message twice`).toBe(m.received.length);
-      const sorted = [...m.received].sort(compareIds);
-      expect(m.received, `${m.name} saw another order`).toEqual(sorted);
+      expect(new Set(m.receivedTexts).size, `${m.name} got a text twice`).toBe(m.receivedTexts.length);
+      expect(m.ackMismatches, `${m.name} had a re-sent ref published again`).toEqual([]);
+      expect(m.received, `${m.name} saw another order`).toEqual([...m.received].sort(compareIds));
       expect(m.unrecovered, `${m.name} reconnected without recovery`).toBe(0);
     }
   }
+
+  it('passes /healthz, /readyz and the page on to a replica, and refuses /metrics, which is per replica', async () => {
+    const base = `http://127.0.0.1:${nginx.port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready' });
+    expect(await (await fetch(`${base}/`)).text()).toContain('role="log"');
+    const metrics = await fetch(`${base}/metrics`);
+    expect([metrics.status, await metrics.json()]).toEqual([404, { error: { code: 'not_found', message: expect.stringMatching(/each replica/) } }]);
+    expect((await fetch(replicas[0]!.httpUrl('/metrics'))).status).toBe(200);
+  });
 
   it('lets 30 members in one room chat, each message reaching all the others once, spread over the replicas', async () => {
     const room = freshRoom();
@@ -104,13 +124,15 @@ describe.runIf(run)('three replicas behind nginx, with Redis between them', () =
         await new Promise((r) => setTimeout(r, 700));
         replica.service.signal('SIGTERM');
         expect((await replica.service.exited).code).toBe(0);
-        await replica.service.stop();
+        retired.push(replica);
         replicas[i] = await startReplica(replica.name, replica.port);
       }
       await new Promise((r) => setTimeout(r, 700));
     });
     expect(group.flatMap((m) => m.closeCodes)).toContain(1012);
     expect(group.some((m) => m.instances.size > 1)).toBe(true);
+    // nginx passed every reconnect on to a replica that was up: none was refused.
+    expect(group.flatMap((m) => m.refusals)).toEqual([]);
     await expectEveryAckedMessageOnceInOrder(group);
   }, 90_000);
 
@@ -123,10 +145,11 @@ describe.runIf(run)('three replicas behind nginx, with Redis between them', () =
       await new Promise((r) => setTimeout(r, 2000));
     });
     expect(group.flatMap((m) => m.closeCodes)).toContain(1006);
+    expect(group.flatMap((m) => m.refusals)).toEqual([]);
     await expectEveryAckedMessageOnceInOrder(group);
-    const { name, port } = replicas[victim]!;
-    await replicas[victim]!.service.stop();
-    replicas[victim] = await startReplica(name, port);
+    const killed = replicas[victim]!;
+    retired.push(killed);
+    replicas[victim] = await startReplica(killed.name, killed.port);
   }, 90_000);
 });
 

@@ -83,8 +83,9 @@ async function waitListening(port: number, nginx: ServiceProcess): Promise<void>
   void nginx.exited.then(() => (exited = true));
   for (;;) {
     try {
-      await fetch(`http://127.0.0.1:${port}/healthz`);
-      return;
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (res.status === 200) return;
+      throw new Error(`/healthz through nginx answered ${res.status}`);
     } catch (err) {
       if (exited) throw new Error(`nginx exited at start:\n${nginx.logs}`);
       if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port} within 10 s`, { cause: err });

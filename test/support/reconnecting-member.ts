@@ -9,6 +9,8 @@ import WebSocket from 'ws';
 export class ReconnectingMember {
   /** Ids of every `message` frame received (backlogs included), in arrival order. */
   readonly received: string[] = [];
+  /** Their texts, in the same order. */
+  readonly receivedTexts: string[] = [];
   /** ref → id of the member's own acknowledged messages. */
   readonly acked = new Map<string, string>();
   readonly closeCodes: number[] = [];
@@ -19,6 +21,11 @@ export class ReconnectingMember {
   welcomes = 0;
   readonly instances = new Set<string>();
   private readonly unacked = new Map<string, string>();
+  /** ref → text of everything it sent. */
+  private readonly texts = new Map<string, string>();
+  private lastAckedRef: string | null = null;
+  /** Acks to a re-sent ref that named another id than the first ack: the message was published twice. */
+  readonly ackMismatches: string[] = [];
   private ws: WebSocket | null = null;
   private ready = false;
   private stopped = false;
@@ -33,10 +40,14 @@ export class ReconnectingMember {
     readonly name: string,
   ) {}
 
-  /** Connects, and resolves at the first welcome. */
-  start(): Promise<void> {
-    return new Promise((resolve) => {
-      this.onFirstWelcome = resolve;
+  /** Connects, and resolves at the first welcome; fails, saying what it saw, if none comes within `timeoutMs`. */
+  start(timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no welcome within ${timeoutMs} ms: ${this.describe()}`)), timeoutMs);
+      this.onFirstWelcome = () => {
+        clearTimeout(timer);
+        resolve();
+      };
       this.open();
     });
   }
@@ -46,6 +57,7 @@ export class ReconnectingMember {
   say(): string {
     const ref = `${this.name}-${this.sent++}`;
     this.unacked.set(ref, `${this.name} says ${this.sent}`);
+    this.texts.set(ref, `${this.name} says ${this.sent}`);
     if (this.ready) this.transmit(ref);
     return ref;
   }
@@ -105,15 +117,25 @@ export class ReconnectingMember {
         this.attempt = 0;
         this.ready = true;
         for (const ref of this.unacked.keys()) this.transmit(ref);
+        // As if the last ack had been lost with the connection: its ref goes
+        // again, and must be answered with the first id, not published twice.
+        if (this.lastAckedRef) this.transmit(this.lastAckedRef);
         this.onFirstWelcome?.();
         this.onFirstWelcome = null;
         break;
       case 'message':
         this.received.push(frame.id);
+        this.receivedTexts.push(frame.text);
         this.lastId = frame.id;
         break;
       case 'ack':
-        if (frame.ref && this.unacked.delete(frame.ref)) this.acked.set(frame.ref, frame.id);
+        if (!frame.ref) break;
+        if (this.unacked.delete(frame.ref)) {
+          this.acked.set(frame.ref, frame.id);
+          this.lastAckedRef = frame.ref;
+        } else if (this.acked.get(frame.ref) !== frame.id) {
+          this.ackMismatches.push(`${frame.ref}: ${this.acked.get(frame.ref)} then ${frame.id}`);
+        }
         break;
       case 'error':
         // `unavailable` or `rate_limited`: the message was not published; it stays unacked and goes again.
@@ -123,7 +145,7 @@ export class ReconnectingMember {
   }
 
   private transmit(ref: string): void {
-    const text = this.unacked.get(ref);
+    const text = this.texts.get(ref);
     if (text !== undefined && this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: 'message', text, ref }));
   }
 }
