@@ -1,0 +1,196 @@
+import { mkdirSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchChromium } from './support/browser.ts';
+import { RedisServer, redisAvailable } from './support/redis-server.ts';
+import { type ReplicaProcess, startReplicaProcess, waitReady } from './support/replica-processes.ts';
+
+/**
+ * The chat page in Debian's Chromium, against two replica processes with a
+ * redis-server of the test's own between them: what a person at the page sees.
+ */
+const SCREENSHOTS = new URL('../test-results/screenshots/', import.meta.url).pathname;
+const run = redisAvailable() && chromiumAvailable();
+
+describe.runIf(run)('the chat page in Chromium', () => {
+  let redis: RedisServer;
+  const replicas: ReplicaProcess[] = [];
+  const retired: ReplicaProcess[] = [];
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  let rooms = 0;
+  const freshRoom = () => `page-${Date.now()}-${rooms++}`;
+
+  async function startReplica(name: string, port?: number): Promise<ReplicaProcess> {
+    const replica = await startReplicaProcess(name, { REDIS_URL: redis.url }, port);
+    await waitReady(replica);
+    return replica;
+  }
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    replicas.push(await startReplica('node-1'), await startReplica('node-2'));
+    browser = await launchChromium();
+  }, 60_000);
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([...replicas, ...retired].map((r) => r.service.stop()));
+    await redis?.stop();
+  });
+
+  /** A new tab (its own browser context) on a replica; with a room, the page connects at once. */
+  async function openPage(replica: ReplicaProcess, query = '', width = 1280): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width, height: 800 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error(`page error on ${replica.name}: ${err.message}`));
+    await page.goto(`${replica.httpUrl('/')}${query}`);
+    return page;
+  }
+
+  async function joinRoom(replica: ReplicaProcess, room: string, name: string, width?: number): Promise<Page> {
+    const page = await openPage(replica, `?room=${room}&name=${name}`, width);
+    await expect.poll(() => page.getByRole('status').textContent()).toBe(`connected · ${replica.name}`);
+    return page;
+  }
+
+  /** The texts in the message list, top to bottom. */
+  const texts = (page: Page) => page.locator('#messages .msg .text').allTextContents();
+
+  async function say(page: Page, text: string, how: 'enter' | 'click' = 'enter'): Promise<void> {
+    const box = page.getByRole('textbox', { name: 'Message', exact: true });
+    await box.fill(text);
+    if (how === 'enter') await box.press('Enter');
+    else await page.getByRole('button', { name: 'Send', exact: true }).click();
+    // Sent once acked: the pending mark goes.
+    await expect.poll(() => page.locator('#messages .msg.pending').count()).toBe(0);
+  }
+
+  /** Elements that reach past the right edge of the window: the page would scroll or clip sideways. */
+  const overflowing = (page: Page) =>
+    page.evaluate(() => {
+      const width = document.documentElement.clientWidth;
+      const out = Array.from(document.querySelectorAll('body *'))
+        .filter((el) => el.getBoundingClientRect().right > width + 0.5)
+        .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${Array.from(el.classList).join('.')}`);
+      if (document.documentElement.scrollWidth > width) out.push(`document ${document.documentElement.scrollWidth} > ${width}`);
+      return out;
+    });
+
+  it('names its controls for everyone: textboxes Room, Name and Message, buttons Connect and Send, a log of messages', async () => {
+    const page = await openPage(replicas[0]!);
+    await expect.poll(() => page.getByRole('textbox', { name: 'Room', exact: true }).count()).toBe(1);
+    expect(await page.getByRole('textbox', { name: 'Name', exact: true }).count()).toBe(1);
+    expect(await page.getByRole('textbox', { name: 'Message', exact: true }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Connect', exact: true }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Send', exact: true }).count()).toBe(1);
+    expect(await page.getByRole('log').count()).toBe(1);
+    expect(await page.getByRole('status').textContent()).toBe('disconnected');
+  });
+
+  it('remembers room and name in its address, so that a link invites someone into the room', async () => {
+    const room = freshRoom();
+    const page = await openPage(replicas[0]!);
+    await page.getByRole('textbox', { name: 'Room', exact: true }).fill(room);
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('carol');
+    await page.getByRole('button', { name: 'Connect', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('connected · node-1');
+    const link = new URL(page.url());
+    expect([link.searchParams.get('room'), link.searchParams.get('name')]).toEqual([room, 'carol']);
+
+    const invited = await openPage(replicas[1]!, `${link.search}`);
+    await expect.poll(() => invited.getByRole('status').textContent()).toBe('connected · node-2');
+    expect(await invited.getByRole('textbox', { name: 'Room', exact: true }).inputValue()).toBe(room);
+    await expect.poll(() => page.locator('#members li').allTextContents()).toEqual(expect.arrayContaining(['carol you', 'carol']));
+  });
+
+  it('lets two pages on two replicas chat both ways: newest on top, own messages marked, members listed and dropped', async () => {
+    const room = freshRoom();
+    const alice = await joinRoom(replicas[0]!, room, 'alice');
+    const bob = await joinRoom(replicas[1]!, room, 'bob');
+    await expect.poll(() => alice.locator('#members li').allTextContents()).toEqual(expect.arrayContaining(['alice you', 'bob']));
+    await expect.poll(() => bob.locator('#members li').allTextContents()).toEqual(expect.arrayContaining(['alice', 'bob you']));
+
+    await say(alice, 'hello from alice', 'enter');
+    await expect.poll(() => texts(bob)).toEqual(['hello from alice']);
+    await say(bob, 'hi from bob', 'click');
+    // Focus goes back to the message box after Send, so the next one can be typed at once.
+    expect(await bob.evaluate(() => document.activeElement?.id)).toBe('message');
+    expect(await bob.getByRole('textbox', { name: 'Message', exact: true }).inputValue()).toBe('');
+    await expect.poll(() => texts(alice)).toEqual(['hi from bob', 'hello from alice']);
+    expect(await texts(bob)).toEqual(['hi from bob', 'hello from alice']);
+
+    const mine = (page: Page) => page.locator('#messages .msg.mine .text').allTextContents();
+    expect(await mine(alice)).toEqual(['hello from alice']);
+    expect(await mine(bob)).toEqual(['hi from bob']);
+    expect(await alice.locator('#messages .msg.mine .you').allTextContents()).toEqual(['you']);
+
+    await bob.close();
+    await expect.poll(() => alice.locator('#members li').allTextContents()).toEqual(['alice you']);
+  });
+
+  it('shows reconnecting while its replica restarts, then connected, with what was sent meanwhile once and in order', async () => {
+    const room = freshRoom();
+    const alice = await joinRoom(replicas[0]!, room, 'alice');
+    const bob = await joinRoom(replicas[1]!, room, 'bob');
+    await say(bob, 'before');
+    await expect.poll(() => texts(alice)).toEqual(['before']);
+
+    const restarted = replicas[0]!;
+    restarted.service.signal('SIGTERM');
+    await restarted.service.exited;
+    retired.push(restarted);
+    await expect.poll(() => alice.getByRole('status').textContent()).toBe('reconnecting');
+    for (const text of ['while away 1', 'while away 2', 'while away 3']) await say(bob, text);
+    replicas[0] = await startReplica(restarted.name, restarted.port);
+
+    await expect.poll(() => alice.getByRole('status').textContent(), { timeout: 15_000 }).toBe('connected · node-1');
+    await expect.poll(() => texts(alice)).toEqual(['while away 3', 'while away 2', 'while away 1', 'before']);
+    // Nothing came twice, and the page says nothing went missing.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await texts(alice)).toEqual(['while away 3', 'while away 2', 'while away 1', 'before']);
+    expect(await alice.locator('#messages .sep').count()).toBe(0);
+  });
+
+  it('shows markup and a 2,000-character word as text: nothing runs, nothing overflows', async () => {
+    const room = freshRoom();
+    const alice = await joinRoom(replicas[0]!, room, 'alice');
+    const bob = await joinRoom(replicas[1]!, room, 'bob');
+    const markup = '<img src=x onerror="window.__xss=1">';
+    const word = 'W'.repeat(2000);
+    await say(alice, markup);
+    await say(alice, word);
+    await expect.poll(() => texts(bob)).toEqual([word, markup]);
+    for (const page of [alice, bob]) {
+      expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+      expect(await page.locator('#messages img').count()).toBe(0);
+      expect(await overflowing(page)).toEqual([]);
+    }
+  });
+
+  it.each([375, 1280])('is usable %i px wide: every control on screen, nothing wider than the window', async (width) => {
+    const room = freshRoom();
+    const page = await joinRoom(replicas[0]!, room, 'alice', width);
+    const other = await joinRoom(replicas[1]!, room, 'bob', width);
+    await say(other, 'Hello! Here is a long word: ' + 'supercalifragilistic'.repeat(20));
+    await say(page, 'Hi bob <b>not bold</b> 😀');
+    await expect.poll(() => texts(page)).toHaveLength(2);
+    for (const control of [
+      page.getByRole('textbox', { name: 'Room', exact: true }),
+      page.getByRole('textbox', { name: 'Name', exact: true }),
+      page.getByRole('button', { name: 'Connect', exact: true }),
+      page.getByRole('textbox', { name: 'Message', exact: true }),
+      page.getByRole('button', { name: 'Send', exact: true }),
+    ]) {
+      const box = await control.boundingBox();
+      expect(box && box.x >= 0 && box.x + box.width <= width).toBe(true);
+    }
+    expect(await overflowing(page)).toEqual([]);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: `${SCREENSHOTS}page-${width}.png`, fullPage: true });
+  });
+});
+
