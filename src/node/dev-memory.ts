@@ -1,9 +1,10 @@
 import { MemoryBroker, MemoryBus } from '../broker/memory.ts';
 import type { Config } from '../config/config.ts';
 import { exitOnListenError } from './env-config.ts';
-import { createLogger } from './logger.ts';
+import { createLogger } from '../server/logger.ts';
+import { exitOnSignals } from '../server/exit-on-signals.ts';
+import { nodeHost } from './host.ts';
 import { startReplica } from './replica.ts';
-import { exitOnSignals } from './shutdown.ts';
 
 /** Two replicas in this process, joined by one in-memory bus, on PORT and PORT+1. */
 export async function runMemoryPair(base: Config): Promise<void> {
@@ -17,7 +18,7 @@ export async function runMemoryPair(base: Config): Promise<void> {
   console.log(`\nTwo replicas in one process, joined by the in-memory broker:`);
   for (const [i, replica] of replicas.entries()) console.log(`  node-${i + 1}: ${replica.url}`);
   console.log(`Open one tab on each, in the same room. Ctrl-C stops both.\n`);
-  exitOnSignals(async () => {
+  exitOnSignals(nodeHost, async () => {
     await Promise.all(replicas.map((r) => r.close()));
   }, createLogger({ ...base, instanceId: 'dev' }));
 }

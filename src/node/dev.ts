@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { readConfig } from './env-config.ts';
+import { readConfig } from '../server/read-config.ts';
+import { nodeHost } from './host.ts';
 import { runMemoryPair } from './dev-memory.ts';
 
 /**
@@ -13,7 +14,7 @@ import { runMemoryPair } from './dev-memory.ts';
  * separate processes on PORT and PORT+1, each line prefixed with its name;
  * without redis-server, the in-memory pair in one process.
  */
-const base = readConfig();
+const base = readConfig(nodeHost);
 if (base.port === 65535) {
   console.error('chat: PORT=65535 leaves no room for the second replica on PORT+1');
   process.exit(2);

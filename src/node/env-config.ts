@@ -1,16 +1,4 @@
-import { hostname } from 'node:os';
-import { ConfigError, parseConfig, type Config } from '../config/config.ts';
-
-/** The configuration from process.env; a bad value ends the process with one line naming it. */
-export function readConfig(): Config {
-  try {
-    return parseConfig(process.env, { instanceId: `${hostname()}-${process.pid}` });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(`chat: ${err.message}`);
-    process.exit(2);
-  }
-}
+import { listenRefusal } from '../server/read-config.ts';
 
 /** A start that cannot listen ends with one line that says what to change. */
 export function exitOnListenError(err: unknown): never {
@@ -18,7 +6,7 @@ export function exitOnListenError(err: unknown): never {
   if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
     const { address, port } = err as NodeJS.ErrnoException & { address?: string; port?: number };
     const why = code === 'EADDRINUSE' ? 'is in use' : code === 'EACCES' ? 'is not allowed' : 'is not available';
-    console.error(`chat: ${address ?? ''}:${port ?? ''} ${why}; set PORT (and HOST) to another`);
+    console.error(listenRefusal(address ?? '', port ?? 0, why));
     process.exit(2);
   }
   throw err;

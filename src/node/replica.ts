@@ -6,7 +6,9 @@ import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { Config } from '../config/config.ts';
 import type { Broker } from '../broker/broker.ts';
-import { RoomRegistry, type Logger } from '../room/index.ts';
+import type { RoomRegistry } from '../room/index.ts';
+import type { Logger } from '../logger.ts';
+import { createRegistry } from '../server/create-registry.ts';
 import { mountApp } from '../../routes/app.ts';
 import { registryGateway } from '../../routes/registry-gateway.ts';
 import { createNodeWebSockets, nodeMemberSocket } from './websocket-server.ts';
@@ -33,15 +35,7 @@ export interface ReplicaOptions {
 /** One Node replica: the shared app on @hono/node-server, listening once this resolves. */
 export async function startReplica({ config, broker, log }: ReplicaOptions): Promise<Replica> {
   const metrics = createMetrics();
-  const registry = new RoomRegistry({
-    broker,
-    log,
-    metrics: metrics.roomMetrics,
-    instance: config.instanceId,
-    rateLimit: config.rateLimit,
-    maxFrameBytes: config.maxFrameBytes,
-    sendBufferLimit: config.sendBufferLimit,
-  });
+  const registry = createRegistry(config, broker, log, metrics.roomMetrics);
   metrics.watch(registry, broker);
   const app = new Hono();
   const sockets = createNodeWebSockets(app, config.maxFrameBytes, log);

@@ -1,6 +1,6 @@
 import { MemoryBroker, MemoryBus } from '../../src/broker/memory.ts';
 import { parseConfig, type Config } from '../../src/config/config.ts';
-import { createLogger } from '../../src/node/logger.ts';
+import { createLogger } from '../../src/server/logger.ts';
 import { startReplica, type Replica } from '../../src/node/replica.ts';
 
 export interface ReplicaSet {

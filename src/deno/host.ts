@@ -1,0 +1,12 @@
+import type { ServerHost } from '../server/host.ts';
+
+export const denoHost: ServerHost = {
+  env: Deno.env.toObject(),
+  defaultInstanceId: `${Deno.hostname()}-${Deno.pid}`,
+  exit: (code) => Deno.exit(code),
+  onStopSignal(handler) {
+    Deno.addSignalListener('SIGTERM', () => handler('SIGTERM'));
+    Deno.addSignalListener('SIGINT', () => handler('SIGINT'));
+  },
+  printError: (line) => console.error(line),
+};

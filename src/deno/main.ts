@@ -1,0 +1,52 @@
+import { Hono } from 'hono';
+import { serveStatic, upgradeWebSocket } from 'hono/deno';
+import { mountApp } from '../../routes/app.ts';
+import { registryGateway } from '../../routes/registry-gateway.ts';
+import { brokerName, createBroker } from '../server/create-broker.ts';
+import { createRegistry } from '../server/create-registry.ts';
+import { exitOnSignals } from '../server/exit-on-signals.ts';
+import { createLogger } from '../server/logger.ts';
+import { listenRefusal, readConfig } from '../server/read-config.ts';
+import { denoHost } from './host.ts';
+import { createDenoSockets } from './member-socket.ts';
+
+/** How long members get to answer the 1012 close before the server stops. */
+const CLOSE_GRACE_MS = 3000;
+const STATIC_ROOT = new URL('../../static', import.meta.url).pathname;
+
+const config = readConfig(denoHost);
+const log = createLogger(config);
+const broker = createBroker(config, log);
+const registry = createRegistry(config, broker, log);
+const sockets = createDenoSockets();
+const app = mountApp(new Hono(), {
+  gateway: registryGateway({ registry, upgradeWebSocket, memberSocket: sockets.memberSocket, maxConnections: config.maxConnections }),
+  log,
+  serveStatic: serveStatic({ root: STATIC_ROOT }),
+});
+
+let server: Deno.HttpServer;
+try {
+  server = Deno.serve({ port: config.port, hostname: config.host, onListen: () => undefined }, app.fetch);
+} catch (err) {
+  if (err instanceof Deno.errors.AddrInUse) denoHost.printError(listenRefusal(config.host, config.port, 'is in use'));
+  else if (err instanceof Deno.errors.PermissionDenied) denoHost.printError(listenRefusal(config.host, config.port, 'is not allowed'));
+  else if (err instanceof Deno.errors.AddrNotAvailable) denoHost.printError(listenRefusal(config.host, config.port, 'is not available'));
+  else throw err;
+  denoHost.exit(2);
+}
+const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+const url = `http://${shownHost}:${(server.addr as Deno.NetAddr).port}`;
+log.info({ url, broker: brokerName(config), runtime: `deno ${Deno.version.deno}` }, `listening on ${url}`);
+
+exitOnSignals(
+  denoHost,
+  async () => {
+    registry.shutdown();
+    const deadline = Date.now() + CLOSE_GRACE_MS;
+    while (sockets.openSockets > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await server.shutdown();
+    await broker.close();
+  },
+  log,
+);

@@ -1,0 +1,16 @@
+import type { Broker } from '../broker/broker.ts';
+import { MemoryBroker, MemoryBus } from '../broker/memory.ts';
+import { RedisBroker, redisAddress } from '../broker/redis.ts';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../logger.ts';
+
+/** The Redis broker when REDIS_URL is set, else an in-memory one of this process's own. */
+export function createBroker(config: Config, log: Logger): Broker {
+  if (config.redisUrl === undefined) return new MemoryBroker(new MemoryBus({ historySize: config.historySize }));
+  return new RedisBroker({ url: config.redisUrl, instance: config.instanceId, historySize: config.historySize, log });
+}
+
+/** How the broker is named in logs: never with its password. */
+export function brokerName(config: Config): string {
+  return config.redisUrl === undefined ? 'memory' : redisAddress(config.redisUrl);
+}

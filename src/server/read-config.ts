@@ -1,0 +1,18 @@
+import { ConfigError, parseConfig, type Config } from '../config/config.ts';
+import type { ServerHost } from './host.ts';
+
+/** The configuration from the environment; a bad value ends the process with one line naming it, and exit code 2. */
+export function readConfig(host: ServerHost): Config {
+  try {
+    return parseConfig(host.env, { instanceId: host.defaultInstanceId });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    host.printError(`chat: ${err.message}`);
+    return host.exit(2);
+  }
+}
+
+/** The line for a start that cannot listen: what to change. */
+export function listenRefusal(host: string, port: number, why: 'is in use' | 'is not allowed' | 'is not available'): string {
+  return `chat: ${host}:${port} ${why}; set PORT (and HOST) to another`;
+}

@@ -1,0 +1,32 @@
+import { describeProtocolConformance } from './conformance/protocol-suite.ts';
+import { denoAvailable, startDenoProcess } from './support/deno-process.ts';
+import type { ServiceProcess } from './support/service-process.ts';
+
+/** `npm run start:deno` with the in-memory broker, over real sockets: PROTOCOL.md's conformance suite. */
+let deno: ServiceProcess;
+
+if (denoAvailable()) {
+  describeProtocolConformance(
+    {
+      runtime: 'Deno (in-memory broker)',
+      knownDifferences: {
+        'invalid-utf8': 'Deno drops the connection without a close frame (the client sees 1006) before our code sees the frame',
+      },
+      async start() {
+        const started = await startDenoProcess('deno-1');
+        deno = started.process;
+        return { port: started.port, close: () => deno.stop() };
+      },
+      async shutdown() {
+        deno.signal('SIGTERM');
+        await deno.exited;
+      },
+      // Left out: breakBroker (the in-memory broker is inside the Deno process;
+      // the outage rows run on Node, and with Redis in test/deno.redis.test.ts)
+      // and flood (nothing outside the process can publish past the kernel's
+      // buffers without meeting the rate limit; the slow-reader rule is the
+      // same src/room code, tested on Node).
+    },
+    30_000,
+  );
+}
