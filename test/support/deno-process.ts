@@ -16,17 +16,8 @@ export function denoAvailable(): boolean {
  * runs what the script runs. Resolves once it listens.
  */
 export async function startDenoProcess(name: string, env: Record<string, string> = {}): Promise<{ port: number; process: ServiceProcess }> {
-  const script: string = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).scripts['start:deno'];
-  const [command, ...args] = script.split(/\s+/);
-  if (command !== 'deno') throw new Error(`start:deno does not start with deno: ${script}`);
   const port = await freePort();
-  const deno = ServiceProcess.run(name, DENO, args, {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    INSTANCE_ID: name,
-    DENO_NO_UPDATE_CHECK: '1',
-    ...env,
-  });
+  const deno = runDenoEntry(name, { PORT: String(port), ...env });
   try {
     await deno.waitFor(/listening on/, 20_000);
   } catch (err) {
@@ -34,4 +25,17 @@ export async function startDenoProcess(name: string, env: Record<string, string>
     throw err;
   }
   return { port, process: deno };
+}
+
+/** The process `npm run start:deno` starts, as it starts; it may fail to. */
+export function runDenoEntry(name: string, env: Record<string, string>): ServiceProcess {
+  const script: string = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).scripts['start:deno'];
+  const [command, ...args] = script.split(/\s+/);
+  if (command !== 'deno') throw new Error(`start:deno does not start with deno: ${script}`);
+  return ServiceProcess.run(name, DENO, args, {
+    HOST: '127.0.0.1',
+    INSTANCE_ID: name,
+    DENO_NO_UPDATE_CHECK: '1',
+    ...env,
+  });
 }
