@@ -7,6 +7,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    // Pages and processes on two cores: a poll gets 5 s, not vitest's 1 s.
+    expect: { poll: { timeout: 5000 } },
     projects: [
       {
         extends: true,

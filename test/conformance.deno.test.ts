@@ -21,11 +21,9 @@ if (denoAvailable()) {
         deno.signal('SIGTERM');
         await deno.exited;
       },
-      // Left out: breakBroker (the in-memory broker is inside the Deno process;
-      // the outage rows run on Node, and with Redis in test/deno.redis.test.ts)
-      // and flood (nothing outside the process can publish past the kernel's
-      // buffers without meeting the rate limit; the slow-reader rule is the
-      // same src/room code, tested on Node).
+      // Left out here, run in test/deno.redis.test.ts instead, where Redis is
+      // outside the Deno process and can fail or be fed from the test:
+      // breakBroker (a Redis outage) and flood (a slow reader, 1013).
     },
     30_000,
   );

@@ -15,7 +15,8 @@ describe.runIf(denoAvailable())('the Deno entry', () => {
 
   it('refuses a port in use in one line, with exit code 2', async () => {
     const port = await freePort();
-    const taken = createServer().listen(port, '127.0.0.1');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
     try {
       const deno = runDenoEntry('deno-port-in-use', { PORT: String(port) });
       expect((await deno.exited).code).toBe(2);

@@ -5,6 +5,8 @@ import { RedisServer, redisAvailable } from './support/redis-server.ts';
 import { type ReplicaProcess, startReplicaProcess, waitReady } from './support/replica-processes.ts';
 import type { ServiceProcess } from './support/service-process.ts';
 import { TestClient } from './support/test-client.ts';
+import { RedisBroker } from '../src/broker/redis.ts';
+import { quietLog } from './support/room-world.ts';
 
 /** A Node replica and a Deno replica (ioredis under Deno's Node compatibility) on one redis-server of the test's own. */
 const run = redisAvailable() && denoAvailable();
@@ -90,4 +92,37 @@ describe.runIf(run)('a Node replica and a Deno replica sharing Redis', () => {
     expect(again).toMatchObject({ recovered: true, backlog: 3 });
     expect(rest.map((m) => m.id)).toEqual(more);
   });
+
+  it('closes with 1013 a member on Deno that reads too slowly', async () => {
+    const room = freshRoom();
+    const slow = await TestClient.connect(url(deno.port, room, { name: 'slow' }));
+    clients.push(slow);
+    await slow.next('welcome');
+    slow.ws.pause();
+    const feeder = new RedisBroker({ url: redis.url, instance: 'feeder', historySize: 1000, log: quietLog });
+    try {
+      await eventually(() => expect(feeder.isReady()).toBe(true));
+      const text = 's'.repeat(2000);
+      // Well past the kernel's socket buffers plus the 1 MiB send-buffer limit.
+      for (let i = 0; i < 6000 && slow.ws.readyState === slow.ws.OPEN; i++) {
+        await feeder.publish({ room, from: { id: 'c_feeder', name: 'feeder' }, text });
+      }
+    } finally {
+      await feeder.close();
+    }
+    slow.ws.resume();
+    expect((await slow.closed).code).toBe(1013);
+  });
+
+  it('on Deno too: unready while Redis is down, unavailable with the ref, and back once it returns (last: Redis comes back empty)', async () => {
+    const { client } = await join(deno.port, freshRoom(), { name: 'patient' });
+    const ready = async () => (await fetch(`http://127.0.0.1:${deno.port}/readyz`)).status;
+    await redis.kill();
+    await eventually(async () => expect(await ready()).toBe(503), 10_000);
+    client.send({ type: 'message', text: 'lost?', ref: 'r-down' });
+    expect(await client.answerTo('r-down')).toMatchObject({ type: 'error', code: 'unavailable', ref: 'r-down' });
+    await redis.restart();
+    await eventually(async () => expect(await ready()).toBe(200), 15_000);
+    expect(await client.say('back', 'r-down')).toMatchObject({ type: 'ack', ref: 'r-down' });
+  }, 40_000);
 });

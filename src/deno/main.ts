@@ -4,14 +4,13 @@ import { mountApp } from '../../routes/app.ts';
 import { registryGateway } from '../../routes/registry-gateway.ts';
 import { brokerName, createBroker } from '../server/create-broker.ts';
 import { createRegistry } from '../server/create-registry.ts';
+import { awaitSocketsClosed, displayUrl } from '../server/closing.ts';
 import { exitOnSignals } from '../server/exit-on-signals.ts';
 import { createLogger } from '../server/logger.ts';
 import { listenRefusal, readConfig } from '../server/read-config.ts';
 import { denoHost } from './host.ts';
 import { createDenoSockets } from './member-socket.ts';
 
-/** How long members get to answer the 1012 close before the server stops. */
-const CLOSE_GRACE_MS = 3000;
 const STATIC_ROOT = new URL('../../static', import.meta.url).pathname;
 
 const config = readConfig(denoHost);
@@ -35,16 +34,16 @@ try {
   else throw err;
   denoHost.exit(2);
 }
-const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-const url = `http://${shownHost}:${(server.addr as Deno.NetAddr).port}`;
+const url = displayUrl(config.host, (server.addr as Deno.NetAddr).port);
 log.info({ url, broker: brokerName(config), runtime: `deno ${Deno.version.deno}` }, `listening on ${url}`);
 
 exitOnSignals(
   denoHost,
   async () => {
+    // The server stops taking requests only after the grace (its shutdown would
+    // close the members with 1001); a member that comes meanwhile gets 1012 too.
     registry.shutdown();
-    const deadline = Date.now() + CLOSE_GRACE_MS;
-    while (sockets.openSockets > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await awaitSocketsClosed(() => sockets.openSockets);
     await server.shutdown();
     await broker.close();
   },

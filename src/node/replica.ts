@@ -9,14 +9,13 @@ import type { Broker } from '../broker/broker.ts';
 import type { RoomRegistry } from '../room/index.ts';
 import type { Logger } from '../logger.ts';
 import { createRegistry } from '../server/create-registry.ts';
+import { awaitSocketsClosed, displayUrl } from '../server/closing.ts';
 import { mountApp } from '../../routes/app.ts';
 import { registryGateway } from '../../routes/registry-gateway.ts';
 import { createNodeWebSockets, nodeMemberSocket } from './websocket-server.ts';
 import { createMetrics } from './metrics.ts';
 
 const STATIC_ROOT = fileURLToPath(new URL('../../static', import.meta.url));
-/** How long members get to answer the 1012 close before their sockets are dropped. */
-const CLOSE_GRACE_MS = 3000;
 
 export interface Replica {
   readonly url: string;
@@ -57,15 +56,13 @@ export async function startReplica({ config, broker, log }: ReplicaOptions): Pro
   });
   sockets.attach(server);
   const { port } = server.address() as AddressInfo;
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
 
   let closing: Promise<void> | null = null;
   async function close(): Promise<void> {
     registry.shutdown();
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    const deadline = Date.now() + CLOSE_GRACE_MS;
-    while (sockets.openSockets > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await awaitSocketsClosed(() => sockets.openSockets);
     sockets.terminateAll();
     server.closeAllConnections();
     await stopped;
@@ -73,7 +70,7 @@ export async function startReplica({ config, broker, log }: ReplicaOptions): Pro
   }
 
   return {
-    url: `http://${shownHost}:${port}`,
+    url: displayUrl(config.host, port),
     port,
     registry,
     close: () => (closing ??= close()),

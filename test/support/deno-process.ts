@@ -30,12 +30,19 @@ export async function startDenoProcess(name: string, env: Record<string, string>
 /** The process `npm run start:deno` starts, as it starts; it may fail to. */
 export function runDenoEntry(name: string, env: Record<string, string>): ServiceProcess {
   const script: string = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).scripts['start:deno'];
-  const [command, ...args] = script.split(/\s+/);
-  if (command !== 'deno') throw new Error(`start:deno does not start with deno: ${script}`);
+  // `NAME=value … deno run …`: the variables the script sets, then Deno's arguments.
+  const words = script.split(/\s+/);
+  const scriptEnv: Record<string, string> = {};
+  while (/^[A-Z_]+=/.test(words[0]!)) {
+    const [key, value] = words.shift()!.split('=');
+    scriptEnv[key!] = value!;
+  }
+  const [command, ...args] = words;
+  if (command !== 'deno') throw new Error(`start:deno does not start deno: ${script}`);
   return ServiceProcess.run(name, DENO, args, {
+    ...scriptEnv,
     HOST: '127.0.0.1',
     INSTANCE_ID: name,
-    DENO_NO_UPDATE_CHECK: '1',
     ...env,
   });
 }
