@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, launchChromium } from './support/browser.ts';
 import { RedisServer, redisAvailable } from './support/redis-server.ts';
-import { type ReplicaProcess, startReplicaProcess, waitReady } from './support/replica-processes.ts';
+import { type ReplicaProcess, startReadyReplica } from './support/replica-processes.ts';
 
 /**
  * The chat page in Debian's Chromium, against two replica processes with a
@@ -21,11 +21,7 @@ describe.runIf(run)('the chat page in Chromium', () => {
   let rooms = 0;
   const freshRoom = () => `page-${Date.now()}-${rooms++}`;
 
-  async function startReplica(name: string, port?: number): Promise<ReplicaProcess> {
-    const replica = await startReplicaProcess(name, { REDIS_URL: redis.url }, port);
-    await waitReady(replica);
-    return replica;
-  }
+  const startReplica = (name: string, port?: number) => startReadyReplica(name, redis.url, port);
 
   beforeAll(async () => {
     redis = await RedisServer.start();

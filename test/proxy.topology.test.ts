@@ -3,7 +3,7 @@ import { eventually } from './support/eventually.ts';
 import { type Nginx, nginxAvailable, startNginx } from './support/nginx.ts';
 import { ReconnectingMember } from './support/reconnecting-member.ts';
 import { RedisServer, redisAvailable } from './support/redis-server.ts';
-import { type ReplicaProcess, startReplicaProcess, waitReady } from './support/replica-processes.ts';
+import { type ReplicaProcess, startReadyReplica } from './support/replica-processes.ts';
 import { TestClient } from './support/test-client.ts';
 
 /**
@@ -24,11 +24,7 @@ describe.runIf(run)('three replicas behind nginx, with Redis between them', () =
   const freshRoom = () => `proxy-${Date.now()}-${rooms++}`;
   const proxyWs = () => `ws://127.0.0.1:${nginx.port}`;
 
-  async function startReplica(name: string, port?: number): Promise<ReplicaProcess> {
-    const replica = await startReplicaProcess(name, { REDIS_URL: redis.url }, port);
-    await waitReady(replica);
-    return replica;
-  }
+  const startReplica = (name: string, port?: number) => startReadyReplica(name, redis.url, port);
 
   beforeAll(async () => {
     redis = await RedisServer.start();

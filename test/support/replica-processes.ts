@@ -36,6 +36,13 @@ export async function waitReady(replica: ReplicaProcess, status = 200, timeoutMs
   }, timeoutMs);
 }
 
+/** A replica process on this Redis, once it is ready; on `port` to start one again where it was. */
+export async function startReadyReplica(name: string, redisUrl: string, port?: number): Promise<ReplicaProcess> {
+  const replica = await startReplicaProcess(name, { REDIS_URL: redisUrl }, port);
+  await waitReady(replica);
+  return replica;
+}
+
 /** A redis-server of the test's own and two replica processes on it, ready; `join` keeps clients to close. */
 export async function startRedisPair(env: Record<string, string> = {}) {
   const redis = await RedisServer.start();
