@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { compareIdText } from '../src/protocol/index.ts';
 import { eventually } from './support/eventually.ts';
 import { type Nginx, nginxAvailable, startNginx } from './support/nginx.ts';
 import { ReconnectingMember } from './support/reconnecting-member.ts';
@@ -82,7 +83,7 @@ describe.runIf(run)('three replicas behind nginx, with Redis between them', () =
       expect(new Set(m.received).size, `${m.name} got a message twice`).toBe(m.received.length);
       expect(new Set(m.receivedTexts).size, `${m.name} got a text twice`).toBe(m.receivedTexts.length);
       expect(m.ackMismatches, `${m.name} had a re-sent ref published again`).toEqual([]);
-      expect(m.received, `${m.name} saw another order`).toEqual([...m.received].sort(compareIds));
+      expect(m.received, `${m.name} saw another order`).toEqual([...m.received].sort(compareIdText));
       expect(m.unrecovered, `${m.name} reconnected without recovery`).toBe(0);
     }
   }
@@ -148,9 +149,3 @@ describe.runIf(run)('three replicas behind nginx, with Redis between them', () =
     replicas[victim] = await startReplica(killed.name, killed.port);
   }, 90_000);
 });
-
-function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am! !== bm! ? am! - bm! : as! - bs!;
-}

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { compareIdText } from '../../src/protocol/index.ts';
 import { TestClient } from '../support/test-client.ts';
 import type { ConformanceDriver, PlatformRow, ServerUnderTest } from './driver.ts';
 import { HANDSHAKE, MALFORMED_HANDSHAKES } from './handshakes.ts';
@@ -117,7 +118,7 @@ export function describeProtocolConformance(driver: ConformanceDriver, startTime
         const seen = [];
         for (let i = 0; i < 45; i++) seen.push(await watcher.next('message'));
         const ids = seen.map((m) => m.id);
-        for (let i = 1; i < ids.length; i++) expect(compareIds(ids[i - 1]!, ids[i]!)).toBeLessThan(0);
+        for (let i = 1; i < ids.length; i++) expect(compareIdText(ids[i - 1]!, ids[i]!)).toBeLessThan(0);
         for (const m of members) {
           const got: string[] = [];
           for (let i = 0; i < 30; i++) got.push((await m.next('message')).id);
@@ -426,10 +427,4 @@ export function describeProtocolConformance(driver: ConformanceDriver, startTime
       });
     }
   });
-}
-
-function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am! !== bm! ? am! - bm! : as! - bs!;
 }

@@ -1,23 +1,17 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './service-process.ts';
 import { showLogsOnFailure } from './process-logs.ts';
-
-const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
+import { toolAvailable } from './tool.ts';
 
 /**
- * Whether the Redis tests can run. Without redis-server they skip, with one line
- * saying why; under REQUIRE_REDIS=1 (as .ci/run sets) its absence is a failure.
+ * Whether the Redis tests can run: without redis-server they skip, with one
+ * line saying why; under CI=true or REQUIRE_REDIS=1 its absence is a failure.
  */
 export function redisAvailable(): boolean {
-  if (hasRedis) return true;
-  if (process.env.REQUIRE_REDIS === '1') {
-    throw new Error('redis-server is not on PATH, and REQUIRE_REDIS=1 makes the Redis tests required');
-  }
-  console.warn('skipping the Redis tests: redis-server is not on PATH (apt-get install redis-server)');
-  return false;
+  return toolAvailable('redis-server', ['--version'], 'REQUIRE_REDIS', 'apt-get install redis-server');
 }
 
 export interface RedisServerOptions {

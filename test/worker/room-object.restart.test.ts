@@ -1,15 +1,10 @@
 import { env, evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { compareIdText } from '../../src/protocol/index.ts';
 import { WorkerClient } from './worker-client.ts';
 
 function roomObject(room: string) {
   return env.ROOMS.get(env.ROOMS.idFromName(room));
-}
-
-function idOrder(a: string, b: string): number {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am! !== bm! ? am! - bm! : as! - bs!;
 }
 
 describe('a room object that restarts', () => {
@@ -24,7 +19,7 @@ describe('a room object that restarts', () => {
     expect(welcome.recovered).toBe(true);
     expect(backlog.map((m) => m.text)).toEqual(['before 1', 'before 2']);
     const after = await bob.say('after', 'a0');
-    expect(idOrder(after.id, acks[2].id)).toBeGreaterThan(0);
+    expect(compareIdText(after.id, acks[2].id)).toBeGreaterThan(0);
     // The ref table survived too: a re-sent ref from before the restart is not published again.
     const again = await bob.say('before 0, re-sent', 'b0');
     expect(again.id).toBe(acks[0].id);
@@ -44,7 +39,7 @@ describe('a room object that restarts', () => {
 
     // The first frame wakes the object, which finds both members in their sockets' attachments.
     const second = await alice.say('after the nap', 'h1');
-    expect(idOrder(second.id, first.id)).toBeGreaterThan(0);
+    expect(compareIdText(second.id, first.id)).toBeGreaterThan(0);
     const delivered = await bob.next('message', (m) => m.text === 'after the nap');
     expect(delivered.from).toEqual(aliceWelcome.you);
 
