@@ -30,6 +30,7 @@ describe('two replicas on one in-memory broker, over real sockets', () => {
       you: { id: expect.stringMatching(/^c_/), name: expect.stringMatching(/^anon-[a-z]{4}$/) },
       instance: 'node-2',
       members: [first.you, welcome.you],
+      memberCount: 2,
       recovered: false,
       backlog: 0,
     });

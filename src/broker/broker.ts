@@ -3,8 +3,14 @@ import type { ChatMessage, MemberInfo } from '../protocol/index.ts';
 /** What arrives on a room's subscription, in the room's one order. */
 export type RoomEvent =
   | { readonly type: 'message'; readonly message: ChatMessage }
-  | { readonly type: 'join'; readonly member: MemberInfo }
-  | { readonly type: 'leave'; readonly member: MemberInfo };
+  | PresenceEvent;
+
+/** A member came or went; `count` is how many the room holds after it, on every replica. */
+export interface PresenceEvent {
+  readonly type: 'join' | 'leave';
+  readonly member: MemberInfo;
+  readonly count: number;
+}
 
 export type RoomListener = (event: RoomEvent) => void;
 

@@ -126,12 +126,12 @@ export class MemoryBroker implements Broker {
     this.assertAvailable();
     const state = this.bus.room(room);
     state.members.set(member.id, { member, owner: this });
-    this.bus.emit(state, { type: 'join', member });
+    this.bus.emit(state, { type: 'join', member, count: state.members.size });
   }
 
   async leave(room: string, member: MemberInfo): Promise<void> {
     const state = this.bus.room(room);
-    if (state.members.delete(member.id)) this.bus.emit(state, { type: 'leave', member });
+    if (state.members.delete(member.id)) this.bus.emit(state, { type: 'leave', member, count: state.members.size });
   }
 
   async members(room: string): Promise<MemberInfo[]> {
@@ -149,7 +149,7 @@ export class MemoryBroker implements Broker {
       for (const [id, entry] of state.members) {
         if (entry.owner !== this) continue;
         state.members.delete(id);
-        this.bus.emit(state, { type: 'leave', member: entry.member });
+        this.bus.emit(state, { type: 'leave', member: entry.member, count: state.members.size });
       }
     }
   }

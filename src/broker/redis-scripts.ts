@@ -1,7 +1,8 @@
 /**
  * Lua scripts, so that steps which must agree happen as one: no replica ever
  * sees a message in the log and not on the channel, or a leave announced twice.
- * Channel payloads: `m <id> <json {from,text}>`, `j <json member>`, `l <json member>`.
+ * Channel payloads: `m <id> <json {from,text}>`, and `j <count> <json member>`,
+ * `l <count> <json member>` with the room's member count after the change.
  */
 
 /**
@@ -44,7 +45,7 @@ return {0, id}
  */
 export const JOIN_SCRIPT = `
 if redis.call('HSET', KEYS[1], ARGV[2], ARGV[3]) == 1 then
-  redis.call('PUBLISH', ARGV[1], 'j ' .. ARGV[4])
+  redis.call('PUBLISH', ARGV[1], 'j ' .. redis.call('HLEN', KEYS[1]) .. ' ' .. ARGV[4])
 end
 return 1
 `;
@@ -57,7 +58,7 @@ export const LEAVE_SCRIPT = `
 local left = 0
 for i = 2, #ARGV, 2 do
   if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
-    redis.call('PUBLISH', ARGV[1], 'l ' .. ARGV[i + 1])
+    redis.call('PUBLISH', ARGV[1], 'l ' .. redis.call('HLEN', KEYS[1]) .. ' ' .. ARGV[i + 1])
     left = left + 1
   end
 end

@@ -375,9 +375,12 @@ function decodeEvent(room: string, payload: string): RoomEvent | null {
       const body = JSON.parse(payload.slice(space + 1)) as { from: MemberInfo; text: string };
       return { type: 'message', message: { id, room, from: body.from, text: body.text, ts: idTime(id) } };
     }
-    const member = JSON.parse(payload.slice(2)) as MemberInfo;
-    if (payload.startsWith('j ')) return { type: 'join', member };
-    if (payload.startsWith('l ')) return { type: 'leave', member };
+    const space = payload.indexOf(' ', 2);
+    const count = Number(payload.slice(2, space));
+    const member = JSON.parse(payload.slice(space + 1)) as MemberInfo;
+    if (!Number.isSafeInteger(count)) return null;
+    if (payload.startsWith('j ')) return { type: 'join', member, count };
+    if (payload.startsWith('l ')) return { type: 'leave', member, count };
   } catch {
     return null;
   }

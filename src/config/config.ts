@@ -1,5 +1,10 @@
 import {
   DEFAULT_HISTORY_SIZE,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_PING_INTERVAL_MS,
+  DEFAULT_PRESENCE_LIMIT,
+  DEFAULT_ROOM_TTL_SECONDS,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_RATE_LIMIT,
   DEFAULT_SEND_BUFFER_LIMIT,
@@ -16,6 +21,20 @@ export interface Config {
   maxFrameBytes: number;
   sendBufferLimit: number;
   maxConnections: number;
+  /** Members one client address may hold on this replica; 0: no cap. */
+  maxConnectionsPerIp: number;
+  /** Take the client address from the rightmost `X-Forwarded-For` entry (the proxy in front added it). */
+  trustProxy: boolean;
+  /** How often Node and Deno ping each member. */
+  pingIntervalMs: number;
+  /** A member that sent nothing, pongs included, for this long is dropped. */
+  idleTimeoutMs: number;
+  /** Above this many members, a room sends `count` instead of `join`/`leave`, and welcomes list this many. */
+  presenceLimit: number;
+  /** Seconds a room with no member and no message is kept; 0: forever. */
+  roomTtlSeconds: number;
+  /** When set, `/metrics` needs `Authorization: Bearer <token>`; when not, it answers loopback addresses only. */
+  metricsToken: string | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -38,7 +57,14 @@ export function parseConfig(env: Env, defaults: { instanceId: string }): Config 
     rateLimit: integer(env, 'RATE_LIMIT', DEFAULT_RATE_LIMIT, 0, 10_000),
     maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', DEFAULT_MAX_FRAME_BYTES, 256, 16 * 1024 * 1024),
     sendBufferLimit: integer(env, 'SEND_BUFFER_LIMIT', DEFAULT_SEND_BUFFER_LIMIT, 16 * 1024, 1024 * 1024 * 1024),
-    maxConnections: integer(env, 'MAX_CONNECTIONS', 10_000, 0, 10_000_000),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', DEFAULT_MAX_CONNECTIONS, 0, 10_000_000),
+    maxConnectionsPerIp: integer(env, 'MAX_CONNECTIONS_PER_IP', 0, 0, 10_000_000),
+    trustProxy: flag(env, 'TRUST_PROXY'),
+    pingIntervalMs: integer(env, 'PING_INTERVAL_MS', DEFAULT_PING_INTERVAL_MS, 100, 3_600_000),
+    idleTimeoutMs: idleTimeout(env),
+    presenceLimit: integer(env, 'PRESENCE_LIMIT', DEFAULT_PRESENCE_LIMIT, 1, 1_000_000),
+    roomTtlSeconds: integer(env, 'ROOM_TTL', DEFAULT_ROOM_TTL_SECONDS, 0, 10 * 365 * 24 * 3600),
+    metricsToken: text(env, 'METRICS_TOKEN', '', /^[\x21-\x7e]{16,256}$/, '16–256 printable ASCII characters without spaces') || undefined,
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
   };
 }
@@ -56,6 +82,23 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected a whole number from ${min} to ${max}`);
   }
   return value;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = present(env, name);
+  if (raw === undefined || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected 0 or 1`);
+}
+
+/** Idle detection needs at least one ping to go unanswered, so the timeout is longer than the interval. */
+function idleTimeout(env: Env): number {
+  const interval = integer(env, 'PING_INTERVAL_MS', DEFAULT_PING_INTERVAL_MS, 100, 3_600_000);
+  const timeout = integer(env, 'IDLE_TIMEOUT_MS', Math.max(DEFAULT_IDLE_TIMEOUT_MS, 2 * interval), 200, 7_200_000);
+  if (timeout <= interval) {
+    throw new ConfigError(`IDLE_TIMEOUT_MS=${timeout} is not valid: expected more than PING_INTERVAL_MS (${interval})`);
+  }
+  return timeout;
 }
 
 function text(env: Env, name: string, fallback: string, pattern: RegExp, accepts: string): string {

@@ -1,5 +1,6 @@
 import { ProtocolError } from './codes.ts';
-import { codePointLength, NAME_MAX_CHARS, ROOM_PATTERN } from './limits.ts';
+import { parseDisplayName } from './display-name.ts';
+import { ROOM_PATTERN } from './limits.ts';
 
 /** What a client asks for in `GET /ws/:room?name&since`, checked before the upgrade. */
 export interface ConnectRequest {
@@ -14,9 +15,5 @@ export function parseConnectRequest(room: string, name: string | undefined, sinc
   if (!ROOM_PATTERN.test(room)) {
     throw new ProtocolError('bad_request', 'room must be 1–64 characters of A-Z a-z 0-9 _ . -');
   }
-  const trimmed = name?.trim() ?? '';
-  if (codePointLength(trimmed) > NAME_MAX_CHARS) {
-    throw new ProtocolError('bad_request', `name must be at most ${NAME_MAX_CHARS} characters`);
-  }
-  return { room, name: trimmed === '' ? undefined : trimmed, since: since === '' ? undefined : since };
+  return { room, name: parseDisplayName(name), since: since === '' ? undefined : since };
 }

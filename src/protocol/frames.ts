@@ -19,7 +19,10 @@ export interface WelcomeFrame {
   room: string;
   you: MemberInfo;
   instance: string;
+  /** At most PRESENCE_LIMIT of them. */
   members: MemberInfo[];
+  /** Everyone in the room on every instance, listed or not. */
+  memberCount: number;
   recovered: boolean;
   backlog: number;
 }
@@ -36,6 +39,11 @@ export interface PresenceFrame {
   type: 'join' | 'leave';
   member: MemberInfo;
 }
+/** Instead of `join`/`leave` while a room has more members than PRESENCE_LIMIT. */
+export interface CountFrame {
+  type: 'count';
+  members: number;
+}
 export interface PongFrame {
   type: 'pong';
 }
@@ -46,7 +54,7 @@ export interface ErrorFrame {
   ref?: string;
 }
 
-export type ServerFrame = WelcomeFrame | MessageFrame | AckFrame | PresenceFrame | PongFrame | ErrorFrame;
+export type ServerFrame = WelcomeFrame | MessageFrame | AckFrame | PresenceFrame | CountFrame | PongFrame | ErrorFrame;
 
 /**
  * The one serialization of a message for the wire. Field order is fixed here so
@@ -68,6 +76,10 @@ export function encodeError(code: ErrorCode, message: string, ref?: string): str
   return JSON.stringify(ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref });
 }
 
+export function encodeCount(members: number): string {
+  return `{"type":"count","members":${members}}`;
+}
+
 export const PONG = '{"type":"pong"}';
 
 export function encodeWelcome(w: Omit<WelcomeFrame, 'type'>): string {
@@ -77,6 +89,7 @@ export function encodeWelcome(w: Omit<WelcomeFrame, 'type'>): string {
     you: w.you,
     instance: w.instance,
     members: w.members,
+    memberCount: w.memberCount,
     recovered: w.recovered,
     backlog: w.backlog,
   });

@@ -14,6 +14,14 @@ export const DEFAULT_HISTORY_SIZE = 1000;
 export const DEFAULT_RATE_LIMIT = 20;
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024;
 export const DEFAULT_SEND_BUFFER_LIMIT = 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_PING_INTERVAL_MS = 25_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_PRESENCE_LIMIT = 1000;
+/** Seven days. */
+export const DEFAULT_ROOM_TTL_SECONDS = 604_800;
+/** `count` frames go out at most this often in a room past PRESENCE_LIMIT. */
+export const COUNT_INTERVAL_MS = 1000;
 
 /** Length in Unicode code points, which is what the protocol calls characters. */
 export function codePointLength(s: string): number {

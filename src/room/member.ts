@@ -73,7 +73,7 @@ export class Member {
     if (!this.live) {
       this.pending.push(frame);
       this.pendingIds.push(messageId);
-      this.pendingBytes += frame.length;
+      this.pendingBytes += utf8Length(frame);
       if (this.pendingBytes > this.options.sendBufferLimit) this.close(CloseCode.tryAgainLater);
       return;
     }
@@ -96,10 +96,14 @@ export class Member {
   async start(welcome: string, backlog: ChatMessage[], recoveredSince?: string): Promise<void> {
     if (this.closed) return;
     this.socket.send(welcome, null);
+    // The welcome and backlog are paced, not held to the send-buffer limit: a
+    // big room's welcome alone must never be what closes a newcomer.
+    const highWater = Math.min(PACE_HIGH_WATER, this.options.sendBufferLimit);
+    if (this.socket.bufferedAmount() > highWater) await this.drained(highWater);
     for (const message of backlog) {
       if (this.closed) return;
-      this.write(encodeMessage(message), null);
-      if (this.socket.bufferedAmount() > PACE_HIGH_WATER) await this.drained();
+      this.socket.send(encodeMessage(message), null);
+      if (this.socket.bufferedAmount() > highWater) await this.drained(highWater);
     }
     if (this.closed) return;
     const lastSeen = backlog.at(-1)?.id ?? recoveredSince;
@@ -187,9 +191,9 @@ export class Member {
   }
 
   /** Waits for the reader to catch up; one that reads nothing for PACE_GIVE_UP_MS is closed like any slow reader. */
-  private async drained(): Promise<void> {
+  private async drained(highWater: number): Promise<void> {
     const giveUp = Date.now() + PACE_GIVE_UP_MS;
-    while (!this.closed && this.socket.bufferedAmount() > PACE_HIGH_WATER / 2) {
+    while (!this.closed && this.socket.bufferedAmount() > highWater / 2) {
       if (Date.now() > giveUp) return this.close(CloseCode.tryAgainLater);
       await new Promise((resolve) => setTimeout(resolve, PACE_POLL_MS));
     }

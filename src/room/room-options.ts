@@ -10,6 +10,8 @@ export interface RoomOptions {
   maxFrameBytes: number;
   /** A member whose unsent bytes pass this is closed with 1013. */
   sendBufferLimit: number;
+  /** Above this many members a room sends `count` (at most once a second) instead of `join`/`leave`. */
+  presenceLimit: number;
   log: Logger;
   metrics?: RoomMetrics;
   now?: () => number;

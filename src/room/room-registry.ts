@@ -65,7 +65,7 @@ export class RoomRegistry {
   private enter(member: Member): Room {
     let room = this.rooms.get(member.room);
     if (!room) {
-      room = new Room(member.room, this.options.metrics);
+      room = new Room(member.room, this.options.presenceLimit, this.options.metrics);
       this.rooms.set(room.name, room);
     }
     room.add(member);
@@ -87,7 +87,7 @@ export class RoomRegistry {
   }
 
   private async admit(room: Room, member: Member, since: string | undefined, markJoined: () => void): Promise<void> {
-    const { broker, instance, log } = this.options;
+    const { broker, instance, log, presenceLimit } = this.options;
     try {
       room.subscription ??= broker.subscribe(room.name, room.listener);
       await room.subscription;
@@ -100,7 +100,8 @@ export class RoomRegistry {
         room: room.name,
         you: member.info,
         instance,
-        members,
+        members: members.length > presenceLimit ? members.slice(0, presenceLimit) : members,
+        memberCount: members.length,
         recovered: history.recovered,
         backlog: history.messages.length,
       });
@@ -123,6 +124,7 @@ export class RoomRegistry {
   private async release(room: Room): Promise<void> {
     if (this.rooms.get(room.name) !== room) return;
     this.rooms.delete(room.name);
+    room.dispose();
     const subscription = room.subscription;
     room.subscription = null;
     if (!subscription) return;

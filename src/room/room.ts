@@ -1,5 +1,5 @@
-import { type MessageId, encodeMessage, encodePresence, parseMessageId } from '../protocol/index.ts';
-import type { RoomEvent } from '../broker/broker.ts';
+import { type MessageId, COUNT_INTERVAL_MS, encodeCount, encodeMessage, encodePresence, parseMessageId } from '../protocol/index.ts';
+import type { PresenceEvent, RoomEvent } from '../broker/broker.ts';
 import type { Member } from './member.ts';
 import type { RoomMetrics } from './room-options.ts';
 
@@ -16,9 +16,15 @@ export class Room {
   private readonly leftDuringFanOut: Member[] = [];
   /** Settles when the broker delivers this room's events here. */
   subscription: Promise<void> | null = null;
+  /** The room's member count on every replica, as the last presence event said. */
+  private count = 0;
+  private countSent = 0;
+  private countSentAt = -Infinity;
+  private countTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     readonly name: string,
+    private readonly presenceLimit: number,
     private readonly metrics?: RoomMetrics,
   ) {}
 
@@ -53,10 +59,37 @@ export class Room {
       const written = this.fanOut(frame, UTF8.encode(frame), event.message.from.id, parseMessageId(event.message.id));
       this.metrics?.messagesDelivered(written);
     } else {
-      // A member's own welcome stands for its join; it is not told of itself.
-      this.fanOut(encodePresence(event.type, event.member), null, event.member.id, null);
+      this.presence(event);
     }
   };
+
+  /** Stops the pending `count`, for a room this replica no longer holds. */
+  dispose(): void {
+    if (this.countTimer !== null) clearTimeout(this.countTimer);
+    this.countTimer = null;
+  }
+
+  private presence(event: PresenceEvent): void {
+    this.count = event.count;
+    if (event.count <= this.presenceLimit) {
+      // A member's own welcome stands for its join; it is not told of itself.
+      this.fanOut(encodePresence(event.type, event.member), null, event.member.id, null);
+      return;
+    }
+    if (this.countTimer !== null) return;
+    const wait = this.countSentAt + COUNT_INTERVAL_MS - Date.now();
+    if (wait <= 0) this.sendCount();
+    else this.countTimer = setTimeout(() => this.sendCount(), wait);
+  }
+
+  /** Big rooms: the count, once a second at most, and only while past the limit and changed. */
+  private sendCount(): void {
+    this.countTimer = null;
+    if (this.count <= this.presenceLimit || this.count === this.countSent) return;
+    this.countSent = this.count;
+    this.countSentAt = Date.now();
+    this.fanOut(encodeCount(this.count), null, '', null);
+  }
 
   /** Returns how many members it was written to. */
   private fanOut(frame: string, utf8: Uint8Array | null, exceptId: string, messageId: MessageId | null): number {

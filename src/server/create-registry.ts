@@ -13,5 +13,6 @@ export function createRegistry(config: Config, broker: Broker, log: Logger, metr
     rateLimit: config.rateLimit,
     maxFrameBytes: config.maxFrameBytes,
     sendBufferLimit: config.sendBufferLimit,
+    presenceLimit: config.presenceLimit,
   });
 }

@@ -32,6 +32,7 @@ export class ChatRoom extends DurableObject<Env> {
       rateLimit: config.rateLimit,
       maxFrameBytes: config.maxFrameBytes,
       sendBufferLimit: config.sendBufferLimit,
+      presenceLimit: config.presenceLimit,
     });
     for (const ws of ctx.getWebSockets()) {
       const saved = ws.deserializeAttachment() as SavedMember | null;

@@ -71,11 +71,11 @@ export class DurableObjectBroker implements Broker {
 
   async join(_room: string, member: MemberInfo): Promise<void> {
     this.present.set(member.id, member);
-    this.emitter.emit(this.listeners, { type: 'join', member });
+    this.emitter.emit(this.listeners, { type: 'join', member, count: this.present.size });
   }
 
   async leave(_room: string, member: MemberInfo): Promise<void> {
-    if (this.present.delete(member.id)) this.emitter.emit(this.listeners, { type: 'leave', member });
+    if (this.present.delete(member.id)) this.emitter.emit(this.listeners, { type: 'leave', member, count: this.present.size });
   }
 
   async members(_room: string): Promise<MemberInfo[]> {

@@ -82,6 +82,7 @@ export function describeProtocolConformance(driver: ConformanceDriver, startTime
           you: { id: expect.stringMatching(/^c_/), name: expect.stringMatching(/^anon-[a-z]{4}$/) },
           instance: expect.any(String),
           members: expect.arrayContaining([first.you, welcome.you]),
+          memberCount: 2,
           recovered: false,
           backlog: 0,
         });

@@ -12,6 +12,7 @@ export interface WorldOptions {
   maxFrameBytes?: number;
   sendBufferLimit?: number;
   historySize?: number;
+  presenceLimit?: number;
 }
 
 /** Replicas in one process, one in-memory bus, fake sockets: the room's logic without the network. */
@@ -26,6 +27,7 @@ export function createRoomWorld(options: WorldOptions = {}) {
       rateLimit: options.rateLimit ?? 20,
       maxFrameBytes: options.maxFrameBytes ?? 16 * 1024,
       sendBufferLimit: options.sendBufferLimit ?? 1024 * 1024,
+      presenceLimit: options.presenceLimit ?? 1000,
       log: quietLog,
       now,
     }),
