@@ -3,7 +3,18 @@ import type { ChatMessage, MemberInfo } from '../protocol/index.ts';
 /** What arrives on a room's subscription, in the room's one order. */
 export type RoomEvent =
   | { readonly type: 'message'; readonly message: ChatMessage }
-  | PresenceEvent;
+  | PresenceEvent
+  | ResetEvent;
+
+/**
+ * The broker could not keep this room's events in order for this replica (a
+ * buffer past its bound while it reconnected): its members here are closed
+ * with 1013 to reconnect with `since`, which loses nothing.
+ */
+export interface ResetEvent {
+  readonly type: 'reset';
+  readonly reason: string;
+}
 
 /** A member came or went; `count` is how many the room holds after it, on every replica. */
 export interface PresenceEvent {

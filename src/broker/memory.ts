@@ -32,6 +32,8 @@ interface RoomState {
 
 export interface MemoryBusOptions {
   historySize?: number;
+  /** A room with no member and no message for this long is forgotten; 0 or absent: never. */
+  roomTtlMs?: number;
   now?: () => number;
 }
 

@@ -27,6 +27,8 @@ export interface RedisBrokerOptions {
   url: string;
   instance: string;
   historySize: number;
+  /** A room with no member and no message for this long is forgotten (its keys expire); 0 or absent: never. */
+  roomTtlMs?: number;
   log: Logger;
   /** A replica whose liveness key is older than this is taken for dead. */
   livenessTtlMs?: number;

@@ -1,8 +1,9 @@
+import { defaultInstanceId } from '../server/instance-id.ts';
 import type { ServerHost } from '../server/host.ts';
 
 export const denoHost: ServerHost = {
   env: Deno.env.toObject(),
-  defaultInstanceId: `${Deno.hostname()}-${Deno.pid}`,
+  defaultInstanceId: defaultInstanceId(Deno.hostname(), Deno.pid),
   exit: (code) => Deno.exit(code),
   onStopSignal(handler) {
     Deno.addSignalListener('SIGTERM', () => handler('SIGTERM'));

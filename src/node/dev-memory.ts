@@ -8,7 +8,7 @@ import { startReplica } from './replica.ts';
 
 /** Two replicas in this process, joined by one in-memory bus, on PORT and PORT+1. */
 export async function runMemoryPair(base: Config): Promise<void> {
-  const bus = new MemoryBus({ historySize: base.historySize });
+  const bus = new MemoryBus({ historySize: base.historySize, roomTtlMs: base.roomTtlSeconds * 1000 });
   const replicas = await Promise.all(
     [base.port, base.port + 1].map((port, i) => {
       const config = { ...base, port, instanceId: `node-${i + 1}` };

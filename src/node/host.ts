@@ -1,9 +1,10 @@
+import { defaultInstanceId } from '../server/instance-id.ts';
 import { hostname } from 'node:os';
 import type { ServerHost } from '../server/host.ts';
 
 export const nodeHost: ServerHost = {
   env: process.env,
-  defaultInstanceId: `${hostname()}-${process.pid}`,
+  defaultInstanceId: defaultInstanceId(hostname(), process.pid),
   exit: (code) => process.exit(code),
   onStopSignal(handler) {
     process.on('SIGTERM', () => handler('SIGTERM'));

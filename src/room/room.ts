@@ -1,4 +1,4 @@
-import { type MessageId, COUNT_INTERVAL_MS, encodeCount, encodeMessage, encodePresence, parseMessageId } from '../protocol/index.ts';
+import { type MessageId, CloseCode, COUNT_INTERVAL_MS, encodeCount, encodeMessage, encodePresence, parseMessageId } from '../protocol/index.ts';
 import type { PresenceEvent, RoomEvent } from '../broker/broker.ts';
 import type { Member } from './member.ts';
 import type { RoomMetrics } from './room-options.ts';
@@ -58,6 +58,8 @@ export class Room {
       const frame = encodeMessage(event.message);
       const written = this.fanOut(frame, UTF8.encode(frame), event.message.from.id, parseMessageId(event.message.id));
       this.metrics?.messagesDelivered(written);
+    } else if (event.type === 'reset') {
+      for (const member of [...this.members]) member.close(CloseCode.tryAgainLater);
     } else {
       this.presence(event);
     }

@@ -6,8 +6,9 @@ import type { Logger } from '../logger.ts';
 
 /** The Redis broker when REDIS_URL is set, else an in-memory one of this process's own. */
 export function createBroker(config: Config, log: Logger): Broker {
-  if (config.redisUrl === undefined) return new MemoryBroker(new MemoryBus({ historySize: config.historySize }));
-  return new RedisBroker({ url: config.redisUrl, instance: config.instanceId, historySize: config.historySize, log });
+  const roomTtlMs = config.roomTtlSeconds * 1000;
+  if (config.redisUrl === undefined) return new MemoryBroker(new MemoryBus({ historySize: config.historySize, roomTtlMs }));
+  return new RedisBroker({ url: config.redisUrl, instance: config.instanceId, historySize: config.historySize, roomTtlMs, log });
 }
 
 /** How the broker is named in logs: never with its password. */

@@ -15,7 +15,10 @@ export interface ReplicaSet {
 /** `count` Node replicas on ephemeral loopback ports, joined by one in-memory bus. */
 export async function startReplicas(count: number, overrides: Partial<Config> = {}): Promise<ReplicaSet> {
   const base = parseConfig({}, { instanceId: 'test' });
-  const bus = new MemoryBus({ historySize: overrides.historySize ?? base.historySize });
+  const bus = new MemoryBus({
+    historySize: overrides.historySize ?? base.historySize,
+    roomTtlMs: (overrides.roomTtlSeconds ?? 0) * 1000,
+  });
   const replicas: Replica[] = [];
   for (let i = 0; i < count; i++) {
     const config: Config = { ...base, port: 0, host: '127.0.0.1', instanceId: `node-${i + 1}`, logLevel: 'warn', ...overrides };
