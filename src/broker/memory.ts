@@ -22,12 +22,15 @@ import {
 import { OrderedEmitter } from './ordered-emitter.ts';
 
 interface RoomState {
+  readonly name: string;
   /** Holds at least the last `historySize` messages; trimmed in halves so appends stay O(1). */
   log: ChatMessage[];
   lastId: MessageId | null;
   refs: Map<string, { id: string; ts: number; expires: number }>;
   members: Map<string, { member: MemberInfo; owner: MemoryBroker }>;
   listeners: Set<RoomListener>;
+  /** When the room last had a member, a listener or a new message: its TTL runs from here. */
+  quietSince: number;
 }
 
 export interface MemoryBusOptions {
@@ -37,20 +40,48 @@ export interface MemoryBusOptions {
   now?: () => number;
 }
 
+/** How often forgotten rooms and old refs are swept: a room goes at most this long after its TTL. */
+export const SWEEP_INTERVAL_MS = 1000;
+
 /**
  * The shared state of in-memory brokers: what Redis is to the Redis broker.
  * Several replicas in one process each get a broker on the same bus.
+ *
+ * A room exists while it holds something. One with no member and no listener
+ * waits in `quiet`, longest quiet first, and is forgotten when ROOM_TTL has
+ * passed (at once if it holds nothing at all). Sweeping walks only what is due,
+ * so a bus with many rooms pays nothing for those still in their TTL.
  */
 export class MemoryBus {
   readonly historySize: number;
   readonly now: () => number;
+  private readonly roomTtlMs: number;
   private readonly rooms = new Map<string, RoomState>();
+  private readonly quiet = new Map<string, RoomState>();
+  private readonly withRefs = new Set<RoomState>();
+  /** The last id of any room forgotten: a room made again continues after it, so ids never go back. */
+  private forgottenLastId: MessageId | null = null;
+  private sweeper: ReturnType<typeof setInterval> | null = null;
+  private brokers = 0;
   private available = true;
   private readonly emitter = new OrderedEmitter();
 
   constructor(options: MemoryBusOptions = {}) {
     this.historySize = options.historySize ?? DEFAULT_HISTORY_SIZE;
+    this.roomTtlMs = options.roomTtlMs ?? 0;
     this.now = options.now ?? Date.now;
+  }
+
+  /** How many rooms the bus holds state for. */
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  /** How many refs the bus remembers, over all rooms. */
+  get refCount(): number {
+    let count = 0;
+    for (const state of this.withRefs) count += state.refs.size;
+    return count;
   }
 
   /** Makes the bus unreachable or reachable again, as a Redis outage would (for tests and drills). */
@@ -62,13 +93,27 @@ export class MemoryBus {
     return this.available;
   }
 
+  /** The room's state, made if it has none: only for what writes to it. */
   room(name: string): RoomState {
     let state = this.rooms.get(name);
     if (!state) {
-      state = { log: [], lastId: null, refs: new Map(), members: new Map(), listeners: new Set() };
+      state = {
+        name,
+        log: [],
+        lastId: this.forgottenLastId,
+        refs: new Map(),
+        members: new Map(),
+        listeners: new Set(),
+        quietSince: this.now(),
+      };
       this.rooms.set(name, state);
     }
     return state;
+  }
+
+  /** The room's state if it has any: for what only reads. */
+  find(name: string): RoomState | undefined {
+    return this.rooms.get(name);
   }
 
   /** Every replica's listeners see the bus's one order. */
@@ -79,11 +124,81 @@ export class MemoryBus {
   roomStates(): IterableIterator<RoomState> {
     return this.rooms.values();
   }
+
+  /** Call after anything changed a room's members, listeners, log or refs: starts or stops its TTL. */
+  settle(state: RoomState): void {
+    if (state.members.size > 0 || state.listeners.size > 0) {
+      this.quiet.delete(state.name);
+      return;
+    }
+    if (state.log.length === 0 && state.refs.size === 0) return this.forget(state);
+    if (this.roomTtlMs === 0) return;
+    // Moved to the back: `quiet` stays in the order of quietSince.
+    this.quiet.delete(state.name);
+    state.quietSince = this.now();
+    this.quiet.set(state.name, state);
+    this.startSweeping();
+  }
+
+  /** A ref to prune when it is old, even if the room gets no other. */
+  refRemembered(state: RoomState): void {
+    this.withRefs.add(state);
+    this.startSweeping();
+  }
+
+  /** Forgets the rooms past their TTL and the refs past theirs. */
+  sweep(): void {
+    const now = this.now();
+    for (const state of this.withRefs) {
+      dropExpiredRefs(state.refs, now);
+      if (state.refs.size === 0) this.withRefs.delete(state);
+    }
+    for (const state of this.quiet.values()) {
+      if (now - state.quietSince < this.roomTtlMs) break;
+      this.forget(state);
+    }
+    if (this.quiet.size === 0 && this.withRefs.size === 0) this.stopSweeping();
+  }
+
+  /** A broker on this bus; the bus stops sweeping when the last one closes. */
+  attach(): void {
+    this.brokers++;
+  }
+
+  detach(): void {
+    if (--this.brokers <= 0) this.stopSweeping();
+  }
+
+  private forget(state: RoomState): void {
+    this.rooms.delete(state.name);
+    this.quiet.delete(state.name);
+    this.withRefs.delete(state);
+    if (state.lastId && (!this.forgottenLastId || compareMessageIds(state.lastId, this.forgottenLastId) > 0)) {
+      this.forgottenLastId = state.lastId;
+    }
+  }
+
+  private startSweeping(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    // Sweeping is housekeeping: it never keeps a process alive.
+    this.sweeper.unref?.();
+  }
+
+  private stopSweeping(): void {
+    if (!this.sweeper) return;
+    clearInterval(this.sweeper);
+    this.sweeper = null;
+  }
 }
 
 /** A replica's view of a MemoryBus. */
 export class MemoryBroker implements Broker {
-  constructor(readonly bus: MemoryBus = new MemoryBus()) {}
+  private closed = false;
+
+  constructor(readonly bus: MemoryBus = new MemoryBus()) {
+    bus.attach();
+  }
 
   async publish({ room, from, text, ref }: PublishRequest): Promise<Published> {
     this.assertAvailable();
@@ -99,23 +214,31 @@ export class MemoryBroker implements Broker {
     const message: ChatMessage = { id: formatMessageId(next), room, from, text, ts: now };
     state.log.push(message);
     if (state.log.length >= 2 * this.bus.historySize) state.log.splice(0, state.log.length - this.bus.historySize);
-    if (ref !== undefined) state.refs.set(ref, { id: message.id, ts: now, expires: now + REF_TTL_MS });
+    if (ref !== undefined) {
+      state.refs.set(ref, { id: message.id, ts: now, expires: now + REF_TTL_MS });
+      this.bus.refRemembered(state);
+    }
     this.bus.emit(state, { type: 'message', message });
+    this.bus.settle(state);
     return { id: message.id, ts: now, duplicate: false };
   }
 
   async subscribe(room: string, listener: RoomListener): Promise<void> {
     this.assertAvailable();
-    this.bus.room(room).listeners.add(listener);
+    const state = this.bus.room(room);
+    state.listeners.add(listener);
+    this.bus.settle(state);
   }
 
   async unsubscribe(room: string, listener: RoomListener): Promise<void> {
-    this.bus.room(room).listeners.delete(listener);
+    const state = this.bus.find(room);
+    if (!state?.listeners.delete(listener)) return;
+    this.bus.settle(state);
   }
 
   async history(room: string, since: string | undefined): Promise<History> {
     this.assertAvailable();
-    const log = this.bus.room(room).log;
+    const log = this.bus.find(room)?.log ?? [];
     const wanted = since === undefined ? null : parseMessageId(since);
     if (wanted) {
       const at = findIndex(log, wanted);
@@ -128,17 +251,21 @@ export class MemoryBroker implements Broker {
     this.assertAvailable();
     const state = this.bus.room(room);
     state.members.set(member.id, { member, owner: this });
+    this.bus.settle(state);
     this.bus.emit(state, { type: 'join', member, count: state.members.size });
   }
 
   async leave(room: string, member: MemberInfo): Promise<void> {
-    const state = this.bus.room(room);
-    if (state.members.delete(member.id)) this.bus.emit(state, { type: 'leave', member, count: state.members.size });
+    const state = this.bus.find(room);
+    if (!state?.members.delete(member.id)) return;
+    this.bus.emit(state, { type: 'leave', member, count: state.members.size });
+    this.bus.settle(state);
   }
 
   async members(room: string): Promise<MemberInfo[]> {
     this.assertAvailable();
-    return Array.from(this.bus.room(room).members.values(), (m) => m.member);
+    const state = this.bus.find(room);
+    return state ? Array.from(state.members.values(), (m) => m.member) : [];
   }
 
   isReady(): boolean {
@@ -147,13 +274,19 @@ export class MemoryBroker implements Broker {
 
   /** Like a replica that stopped: its members leave everywhere else. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     for (const state of this.bus.roomStates()) {
+      let left = false;
       for (const [id, entry] of state.members) {
         if (entry.owner !== this) continue;
         state.members.delete(id);
+        left = true;
         this.bus.emit(state, { type: 'leave', member: entry.member, count: state.members.size });
       }
+      if (left) this.bus.settle(state);
     }
+    this.bus.detach();
   }
 
   private assertAvailable(): void {
