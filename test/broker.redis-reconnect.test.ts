@@ -82,7 +82,7 @@ it.runIf(redisAvailable())(
 
     await eventually(() => expect(a.isReady() && b.isReady()).toBe(true), 10_000);
     await eventually(async () => expect((await b.members('blip')).map((m) => m.name)).toEqual(['carol']), 10_000);
-    await eventually(() => expect(events).toContainEqual({ type: 'leave', member: alice }));
+    await eventually(() => expect(events).toContainEqual({ type: 'leave', member: alice, count: 1 }));
     expect(events.filter((e) => e.type === 'leave')).toHaveLength(1);
   },
   30_000,

@@ -44,7 +44,8 @@ describe.runIf(redisAvailable())('Redis with an ACL user and no default user', (
 
   it('is enough for two replicas to chat, recover, de-duplicate and keep presence', async () => {
     const url = `redis://chat:${PASSWORD}@127.0.0.1:${redis.port}`;
-    for (const name of ['acl-1', 'acl-2']) replicas.push(await startReplicaProcess(name, { REDIS_URL: url }));
+    // One keeps rooms for ever (PERSIST), the other for the default ROOM_TTL (PEXPIRE): both paths run under the ACL.
+    replicas.push(await startReplicaProcess('acl-1', { REDIS_URL: url, ROOM_TTL: '0' }), await startReplicaProcess('acl-2', { REDIS_URL: url }));
     await Promise.all(replicas.map((r) => waitReady(r)));
     const [one, two] = replicas as [ReplicaProcess, ReplicaProcess];
 

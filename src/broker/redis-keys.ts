@@ -5,21 +5,36 @@
  */
 export function roomKeys(room: string) {
   const tag = `chat:{${room}}`;
+  const log = `${tag}:log`;
+  const members = `${tag}:members`;
+  const refs = `${tag}:refs`;
+  const refExpiries = `${tag}:ref-expiries`;
   return {
     /** Stream: the room's log, bounded at about HISTORY_SIZE. */
-    log: `${tag}:log`,
-    /** Hash: member id → JSON {id, name, instance}, for everyone in the room on every replica. */
-    members: `${tag}:members`,
+    log,
+    /** Hash: member id → JSON {id, name, instance, boot}, for everyone in the room on every replica. */
+    members,
+    /** Hash: ref → the id it was first published with. */
+    refs,
+    /** Sorted set: ref → when it stops counting (ms); the publish script prunes `refs` by it. */
+    refExpiries,
     /** Pub/sub channel: the room's messages and presence, in one order. */
     channel: tag,
-    /** String: the id a `ref` was first published with; expires after REF_TTL_MS. */
-    ref: (ref: string) => `${tag}:ref:${ref}`,
+    /**
+     * Every key the room has, so that they all expire together after ROOM_TTL.
+     * A ref gets no key of its own: a 10-minute key would outlive a shorter room.
+     */
+    all: [log, members, refs, refExpiries] as const,
   };
 }
 
-/** String with a TTL: present while the replica `instance` is alive. */
-export function livenessKey(instance: string): string {
-  return `chat:instance:${instance}`;
+/**
+ * String with a TTL: present while this incarnation of replica `instance` is
+ * alive. A restarted replica keeps its name but not its boot id, so its
+ * predecessor's members are judged by a key nobody refreshes any more.
+ */
+export function livenessKey(instance: string, boot: string): string {
+  return `chat:instance:${instance}:${boot}`;
 }
 
 /** The room a channel from roomKeys() belongs to. */

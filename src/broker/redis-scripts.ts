@@ -3,29 +3,52 @@
  * sees a message in the log and not on the channel, or a leave announced twice.
  * Channel payloads: `m <id> <json {from,text}>`, and `j <count> <json member>`,
  * `l <count> <json member>` with the room's member count after the change.
+ *
+ * Every script takes the room's keys as KEYS, in roomKeys().all's order (log,
+ * members, refs, ref expiries), and the room TTL in ms among its ARGV: each
+ * write to a room keeps all of its keys for that long again (0: for ever), so
+ * they expire together and none outlives the others.
  */
 
+/** Lua: sets the TTL of every key in KEYS to `ttl` ms, or removes it when `ttl` is 0. */
+const KEEP_ROOM = `
+local function keepRoom(ttl)
+  for i = 1, #KEYS do
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) else redis.call('PERSIST', KEYS[i]) end
+  end
+end
+`;
+
 /**
- * KEYS: log, ref key (the log again when there is no ref).
- * ARGV: max length, payload, channel, '1' when there is a ref, ref TTL in ms,
- * and the highest id this replica has seen in the room ('' when none).
+ * ARGV: max length, payload, channel, ref ('' when none), ref TTL in ms, the
+ * highest id this replica has seen in the room ('' when none), room TTL in ms.
  * Returns {duplicate (0|1), id}.
  *
+ * Refs live in one hash with their expiries in a sorted set; each publish
+ * prunes those past their time (a bounded batch: each publish adds one at most).
  * The stream gives ids above its own last one; the floor keeps them above what
- * members already hold when Redis lost the stream and its clock is behind.
+ * members already hold when Redis lost the stream (or the room expired) and its
+ * clock is behind.
  */
-export const PUBLISH_SCRIPT = `
-if ARGV[4] == '1' then
-  local seen = redis.call('GET', KEYS[2])
-  if seen then return {1, seen} end
+export const PUBLISH_SCRIPT = `${KEEP_ROOM}
+local ref = ARGV[4]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 100)
+if #expired > 0 then
+  redis.call('HDEL', KEYS[3], unpack(expired))
+  redis.call('ZREM', KEYS[4], unpack(expired))
+end
+if ref ~= '' then
+  local seen = redis.call('HGET', KEYS[3], ref)
+  local expires = tonumber(redis.call('ZSCORE', KEYS[4], ref))
+  if seen and expires and expires > now then return {1, seen} end
 end
 local id
 if ARGV[6] ~= '' then
   local dash = string.find(ARGV[6], '-', 1, true)
   local floorMs = tonumber(string.sub(ARGV[6], 1, dash - 1))
   local floorSeq = tonumber(string.sub(ARGV[6], dash + 1))
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   if now <= floorMs then
     local next = string.format('%.0f-%.0f', floorMs, floorSeq + 1)
     local added = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], next, 'm', ARGV[2])
@@ -34,33 +57,48 @@ if ARGV[6] ~= '' then
   end
 end
 if not id then id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'm', ARGV[2]) end
-if ARGV[4] == '1' then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
+if ref ~= '' then
+  redis.call('HSET', KEYS[3], ref, id)
+  redis.call('ZADD', KEYS[4], string.format('%.0f', now + tonumber(ARGV[5])), ref)
+end
+keepRoom(tonumber(ARGV[7]))
 redis.call('PUBLISH', ARGV[3], 'm ' .. id .. ' ' .. ARGV[2])
 return {0, id}
 `;
 
 /**
- * KEYS: members hash. ARGV: channel, member id, stored JSON, public JSON.
- * Announces `join` only when the member was not recorded yet.
+ * ARGV: channel, member id, stored JSON, public JSON, room TTL in ms, '1' to
+ * announce. Records the member; announces `join` only when asked and when it
+ * was not recorded yet. Recording again after Redis lost its data does not
+ * announce: the other replicas' members still list that member.
  */
-export const JOIN_SCRIPT = `
-if redis.call('HSET', KEYS[1], ARGV[2], ARGV[3]) == 1 then
-  redis.call('PUBLISH', ARGV[1], 'j ' .. redis.call('HLEN', KEYS[1]) .. ' ' .. ARGV[4])
+export const RECORD_SCRIPT = `${KEEP_ROOM}
+local added = redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+keepRoom(tonumber(ARGV[5]))
+if added == 1 and ARGV[6] == '1' then
+  redis.call('PUBLISH', ARGV[1], 'j ' .. redis.call('HLEN', KEYS[2]) .. ' ' .. ARGV[4])
 end
-return 1
+return added
 `;
 
 /**
- * KEYS: members hash. ARGV: channel, then pairs of (member id, public JSON).
+ * ARGV: channel, room TTL in ms, then pairs of (member id, public JSON).
  * Announces `leave` for each member that was still recorded, so once at most.
  */
-export const LEAVE_SCRIPT = `
+export const LEAVE_SCRIPT = `${KEEP_ROOM}
 local left = 0
-for i = 2, #ARGV, 2 do
-  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
-    redis.call('PUBLISH', ARGV[1], 'l ' .. redis.call('HLEN', KEYS[1]) .. ' ' .. ARGV[i + 1])
+for i = 3, #ARGV, 2 do
+  if redis.call('HDEL', KEYS[2], ARGV[i]) == 1 then
+    redis.call('PUBLISH', ARGV[1], 'l ' .. redis.call('HLEN', KEYS[2]) .. ' ' .. ARGV[i + 1])
     left = left + 1
   end
 end
+keepRoom(tonumber(ARGV[2]))
 return left
+`;
+
+/** ARGV: room TTL in ms. A replica holding members in the room keeps it, however quiet. */
+export const KEEP_SCRIPT = `${KEEP_ROOM}
+keepRoom(tonumber(ARGV[1]))
+return 1
 `;

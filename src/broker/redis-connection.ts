@@ -1,0 +1,116 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../logger.ts';
+import { BrokerUnavailableError } from './broker.ts';
+import { KEEP_SCRIPT, LEAVE_SCRIPT, PUBLISH_SCRIPT, RECORD_SCRIPT } from './redis-scripts.ts';
+
+type RoomKeyArgs = readonly [log: string, members: string, refs: string, refExpiries: string];
+
+/** The scripts of redis-scripts.ts as commands; each takes the room's keys first. */
+export interface ChatCommands {
+  chatPublish(...args: [...RoomKeyArgs, maxLen: number, payload: string, channel: string, ref: string, refTtlMs: number, floor: string, roomTtlMs: number]): Promise<[number, string]>;
+  chatRecord(...args: [...RoomKeyArgs, channel: string, id: string, stored: string, member: string, roomTtlMs: number, announce: '0' | '1']): Promise<number>;
+  chatLeave(...args: [...RoomKeyArgs, channel: string, roomTtlMs: number, ...pairs: string[]]): Promise<number>;
+  chatKeep(...args: [...RoomKeyArgs, roomTtlMs: number]): Promise<number>;
+}
+
+export type CommandClient = Redis & ChatCommands;
+
+export interface ConnectionEvents {
+  /** The subscriber connection is (again) up: resubscribe. */
+  subscriberReady(): void;
+  /** Both connections are (again) up: record what Redis may have lost. */
+  bothReady(): void;
+}
+
+/**
+ * The two connections a replica keeps: one for commands, one for
+ * subscriptions. Both fail fast while Redis is away (members get
+ * `unavailable`, not a hang) and reconnect by themselves.
+ */
+export class RedisConnections {
+  readonly commands: CommandClient;
+  readonly subscriber: Redis;
+  private closed = false;
+  /** The connection problem last logged, shared by both connections so each is said once. */
+  private lastProblem: string | null = null;
+
+  constructor(
+    private readonly url: string,
+    private readonly log: Logger,
+    events: ConnectionEvents,
+  ) {
+    const clientOptions: RedisOptions = {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 5000,
+      autoResubscribe: false,
+      disableClientInfo: true,
+      retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+    };
+    this.commands = new Redis(url, clientOptions) as CommandClient;
+    this.commands.defineCommand('chatPublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
+    this.commands.defineCommand('chatRecord', { numberOfKeys: 4, lua: RECORD_SCRIPT });
+    this.commands.defineCommand('chatLeave', { numberOfKeys: 4, lua: LEAVE_SCRIPT });
+    this.commands.defineCommand('chatKeep', { numberOfKeys: 4, lua: KEEP_SCRIPT });
+    this.subscriber = new Redis(url, clientOptions);
+    this.watch(this.commands, 'commands', events);
+    this.watch(this.subscriber, 'subscriber', events, () => events.subscriberReady());
+  }
+
+  isReady(): boolean {
+    return !this.closed && this.commands.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
+  /** Runs a command that needs Redis, as BrokerUnavailableError when it is away or fails. */
+  async run<T>(what: string, command: () => Promise<T>): Promise<T> {
+    if (!this.isReady()) throw new BrokerUnavailableError();
+    try {
+      return await command();
+    } catch (err) {
+      throw new BrokerUnavailableError(`Redis failed during ${what}: ${describe(err)}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // quit() lets replies in flight (a last leave) arrive; a connection that is down just stops.
+    await Promise.all([this.commands, this.subscriber].map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
+  }
+
+  /** Logs each distinct connection problem once (not once per retry), and the recovery. */
+  private watch(client: Redis, role: string, events: ConnectionEvents, onReady?: () => void): void {
+    let wasReady = false;
+    client.on('error', (err: Error) => {
+      const problem = describe(err);
+      if (problem === this.lastProblem) return;
+      this.lastProblem = problem;
+      this.log.error({ redis: redisAddress(this.url), err: problem }, `Redis unreachable: ${problem}`);
+    });
+    client.on('ready', () => {
+      if (this.isReady() && (this.lastProblem !== null || wasReady)) this.log.info({ role }, 'Redis reachable again');
+      if (this.isReady()) this.lastProblem = null;
+      wasReady = true;
+      onReady?.();
+      if (this.isReady()) events.bothReady();
+    });
+  }
+}
+
+export function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** host:port of a Redis URL, without user or password, for log lines. */
+export function redisAddress(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.hostname}:${u.port || 6379}`;
+  } catch {
+    return 'redis';
+  }
+}
+
+/** Waits `ms` before a retry. */
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import type { MemberInfo } from '../protocol/index.ts';
+import type { Logger } from '../logger.ts';
+import { type StoredMember, publicJson, storedJson } from './redis-codec.ts';
+import { type RedisConnections, describe, pause } from './redis-connection.ts';
+import { livenessKey, roomKeys } from './redis-keys.ts';
+
+export interface RedisPresenceOptions {
+  instance: string;
+  /** An incarnation whose liveness key is older than this is taken for dead. */
+  livenessTtlMs: number;
+  /** Room TTL handed to every script that writes a room (0: keep for ever). */
+  roomTtlMs: number;
+  log: Logger;
+}
+
+/**
+ * Who is in each room, on every replica, kept in the room's members hash.
+ *
+ * Each record names the incarnation that made it: the replica's instance name
+ * and a boot id drawn once per broker. An incarnation is alive while its own
+ * liveness key (`chat:instance:<instance>:<boot>`) is; a replica restarted
+ * under the same name draws a new boot id, so nobody refreshes its
+ * predecessor's key and the predecessor's members are swept once it expires.
+ * A key per incarnation, rather than the boot id as the value of one key per
+ * name, keeps two replicas misconfigured with one name from sweeping each
+ * other's members.
+ */
+export class RedisPresence {
+  readonly boot = randomBytes(8).toString('hex');
+  /** Members this replica recorded, per room: the truth about this replica, recorded again after Redis comes back. */
+  private readonly local = new Map<string, Map<string, MemberInfo>>();
+
+  constructor(
+    private readonly connections: RedisConnections,
+    private readonly options: RedisPresenceOptions,
+  ) {}
+
+  /** Records a member here and announces its `join`. */
+  async join(room: string, member: MemberInfo): Promise<void> {
+    let members = this.local.get(room);
+    if (!members) this.local.set(room, (members = new Map()));
+    members.set(member.id, member);
+    try {
+      await this.connections.run('join', () => this.record(room, member, true));
+    } catch (err) {
+      // Not recorded (or not known to be): never record it again after a reconnect.
+      members.delete(member.id);
+      if (members.size === 0) this.local.delete(room);
+      throw err;
+    }
+  }
+
+  async leave(room: string, member: MemberInfo): Promise<void> {
+    const members = this.local.get(room);
+    members?.delete(member.id);
+    if (members?.size === 0) this.local.delete(room);
+    await this.connections.run('leave', () => this.remove(room, [member]));
+  }
+
+  /** Everyone in the room on a living incarnation, once the dead ones were swept. */
+  async members(room: string): Promise<MemberInfo[]> {
+    const living = await this.sweepDeadIncarnations(room);
+    return living.map((m) => ({ id: m.id, name: m.name }));
+  }
+
+  /**
+   * Removes, announcing `leave` for each, the members recorded by an
+   * incarnation that is gone: another replica's whose liveness key expired
+   * (it died, or was restarted under its name), or this one's own that it no
+   * longer holds (a leave that failed while Redis was away). Whichever replica
+   * gets there first announces them, once. Returns the living records.
+   */
+  async sweepDeadIncarnations(room: string): Promise<StoredMember[]> {
+    const stored = await this.connections.run('members', () => this.connections.commands.hgetall(roomKeys(room).members));
+    const held = this.local.get(room);
+    const livingIncarnations = new Map<string, boolean>();
+    const living: StoredMember[] = [];
+    const dead: StoredMember[] = [];
+    for (const json of Object.values(stored)) {
+      const member = JSON.parse(json) as StoredMember;
+      let alive: boolean;
+      if (member.boot === this.boot && member.instance === this.options.instance) {
+        alive = held?.has(member.id) ?? false;
+      } else {
+        const incarnation = `${member.instance} ${member.boot}`;
+        alive = livingIncarnations.get(incarnation) ?? (await this.connections.run('members', () => this.isAlive(member)));
+        livingIncarnations.set(incarnation, alive);
+      }
+      (alive ? living : dead).push(member);
+    }
+    if (dead.length > 0) {
+      const left = await this.connections.run('members', () => this.remove(room, dead));
+      if (left > 0) this.options.log.info({ room, left }, 'removed members whose replica incarnation is gone or who left while Redis was away');
+    }
+    return living;
+  }
+
+  /** Refreshes this incarnation's liveness key, then sweeps the rooms it holds. */
+  async beat(): Promise<void> {
+    if (!this.connections.isReady()) return;
+    try {
+      await this.sayAlive();
+      for (const room of [...this.local.keys()]) await this.sweepDeadIncarnations(room);
+    } catch (err) {
+      this.options.log.warn({ err: describe(err) }, 'heartbeat failed');
+    }
+  }
+
+  /**
+   * Keeps the rooms this replica holds members in, however quiet. A room
+   * whose replicas all died is refreshed by nobody and expires a TTL later.
+   */
+  async keepHeldRooms(): Promise<void> {
+    if (!this.connections.isReady()) return;
+    try {
+      const { commands } = this.connections;
+      await Promise.all([...this.local.keys()].map((room) => commands.chatKeep(...roomKeys(room).all, this.options.roomTtlMs)));
+    } catch (err) {
+      this.options.log.warn({ err: describe(err) }, 'could not keep the rooms this replica holds');
+    }
+  }
+
+  /**
+   * Both connections are up again: say this incarnation is alive and record
+   * its members again (Redis may have lost them) without announcing them,
+   * since the other replicas still list them; retried while Redis stays up.
+   */
+  async restore(): Promise<void> {
+    while (this.connections.isReady()) {
+      try {
+        await this.sayAlive();
+        for (const [room, members] of this.local) {
+          for (const member of members.values()) await this.record(room, member, false);
+        }
+        return;
+      } catch (err) {
+        this.options.log.warn({ err: describe(err) }, 'could not record this replica’s members after reconnecting; retrying');
+        await pause(250);
+      }
+    }
+  }
+
+  /** On a clean stop: this replica's members leave at once, not when its liveness key expires. */
+  async removeAll(): Promise<void> {
+    if (this.connections.commands.status !== 'ready') return;
+    try {
+      for (const [room, members] of this.local) await this.remove(room, [...members.values()]);
+      await this.connections.commands.del(livenessKey(this.options.instance, this.boot));
+    } catch (err) {
+      this.options.log.warn({ err: describe(err) }, 'could not remove this replica’s members from Redis; survivors will');
+    }
+    this.local.clear();
+  }
+
+  private async isAlive(member: StoredMember): Promise<boolean> {
+    // A record without a boot id comes from a replica older than boot ids: nothing can vouch for it.
+    if (member.boot === undefined) return false;
+    return (await this.connections.commands.exists(livenessKey(member.instance, member.boot))) === 1;
+  }
+
+  private async sayAlive(): Promise<void> {
+    await this.connections.commands.set(livenessKey(this.options.instance, this.boot), '1', 'PX', this.options.livenessTtlMs);
+  }
+
+  private record(room: string, member: MemberInfo, announce: boolean): Promise<number> {
+    const keys = roomKeys(room);
+    const stored = storedJson(member, this.options.instance, this.boot);
+    return this.connections.commands.chatRecord(...keys.all, keys.channel, member.id, stored, publicJson(member), this.options.roomTtlMs, announce ? '1' : '0');
+  }
+
+  private remove(room: string, members: MemberInfo[]): Promise<number> {
+    const keys = roomKeys(room);
+    const pairs = members.flatMap((m) => [m.id, publicJson(m)]);
+    return this.connections.commands.chatLeave(...keys.all, keys.channel, this.options.roomTtlMs, ...pairs);
+  }
+}

@@ -1,0 +1,167 @@
+import { type MessageId, compareMessageIds, formatMessageId, parseMessageId } from '../protocol/index.ts';
+import type { Logger } from '../logger.ts';
+import type { RoomEvent, RoomListener } from './broker.ts';
+import { type StreamEntry, decodeEntry, decodeEvent } from './redis-codec.ts';
+import { type RedisConnections, describe, pause } from './redis-connection.ts';
+import { roomKeys, roomOfChannel } from './redis-keys.ts';
+
+/** How many live events a room holds while its gap is read, by default: past it, the room is reset. */
+export const DEFAULT_MAX_HELD_EVENTS = 10_000;
+
+export interface RoomSubscriptionsOptions {
+  log: Logger;
+  maxHeldEvents: number;
+}
+
+interface Subscription {
+  readonly room: string;
+  readonly channel: string;
+  readonly listener: RoomListener;
+  /** The last message delivered to the listener: nothing at or below it is delivered again. */
+  delivered: MessageId | null;
+  /** The end of the log when the subscription began: where a gap read starts if nothing was delivered. */
+  floor: MessageId | null;
+  /** While a gap is read after a reconnect, live events wait here; null when none is being read. */
+  held: RoomEvent[] | null;
+}
+
+/**
+ * The rooms this replica listens to, on the subscriber connection: a channel
+ * per room held. After the subscriber reconnects it subscribes every room
+ * again and delivers, from the stream, what was published while it was away,
+ * then the live events that arrived meanwhile, so each listener sees the
+ * room's one order without a gap.
+ */
+export class RoomSubscriptions {
+  private readonly byChannel = new Map<string, Subscription>();
+  /** Counts subscriber reconnects, so that only the newest one resyncs. */
+  private resyncs = 0;
+  private closed = false;
+
+  constructor(
+    private readonly connections: RedisConnections,
+    private readonly options: RoomSubscriptionsOptions,
+  ) {
+    connections.subscriber.on('message', (channel: string, payload: string) => this.onChannelMessage(channel, payload));
+  }
+
+  /** The last message id delivered in `room` here: the floor for the next id. */
+  lastDelivered(room: string): MessageId | null {
+    return this.byChannel.get(roomKeys(room).channel)?.delivered ?? null;
+  }
+
+  async subscribe(room: string, listener: RoomListener): Promise<void> {
+    const { channel, log } = roomKeys(room);
+    const subscription: Subscription = { room, channel, listener, delivered: null, floor: null, held: null };
+    this.byChannel.set(channel, subscription);
+    const { commands, subscriber } = this.connections;
+    try {
+      await this.connections.run('subscribe', () => subscriber.subscribe(channel));
+      const [last] = await this.connections.run('subscribe', () => commands.xrevrange(log, '+', '-', 'COUNT', 1));
+      subscription.floor = last ? parseMessageId(last[0]) : null;
+    } catch (err) {
+      if (this.byChannel.get(channel) === subscription) this.byChannel.delete(channel);
+      throw err;
+    }
+  }
+
+  async unsubscribe(room: string, listener: RoomListener): Promise<void> {
+    const { channel } = roomKeys(room);
+    if (this.byChannel.get(channel)?.listener !== listener) return;
+    this.byChannel.delete(channel);
+    const { subscriber } = this.connections;
+    // While disconnected there is nothing to undo: a reconnect subscribes only what is held.
+    if (subscriber.status !== 'ready') return;
+    try {
+      await subscriber.unsubscribe(channel);
+    } catch (err) {
+      // Its events are ignored from now on; the next reconnect drops the channel.
+      this.options.log.warn({ room, err: describe(err) }, 'could not unsubscribe a room');
+    }
+  }
+
+  /**
+   * The subscriber (re)connected: subscribe every room held, then deliver from
+   * the stream what was published while away, then what arrived meanwhile.
+   * A newer reconnect takes over from an older one still at work.
+   */
+  async resync(): Promise<void> {
+    const generation = ++this.resyncs;
+    for (const s of this.byChannel.values()) s.held ??= [];
+    const { subscriber } = this.connections;
+    while (!this.closed && generation === this.resyncs && subscriber.status === 'ready') {
+      const rooms = [...this.byChannel.values()];
+      if (rooms.length === 0) return;
+      try {
+        await subscriber.subscribe(...rooms.map((s) => s.channel));
+        for (const s of rooms) await this.deliverGap(s, generation);
+        if (generation !== this.resyncs) return;
+        this.options.log.info({ rooms: rooms.length }, 'resubscribed after reconnecting to Redis');
+        return;
+      } catch (err) {
+        this.options.log.warn({ err: describe(err) }, 'could not read the gap after reconnecting; retrying');
+        await pause(250);
+      }
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.byChannel.clear();
+  }
+
+  private onChannelMessage(channel: string, payload: string): void {
+    const subscription = this.byChannel.get(channel);
+    if (!subscription) return;
+    const event = decodeEvent(roomOfChannel(channel), payload);
+    if (!event) {
+      this.options.log.warn({ channel }, 'ignored a malformed event on a room channel');
+      return;
+    }
+    if (!subscription.held) deliver(subscription, event);
+    else if (subscription.held.length < this.options.maxHeldEvents) subscription.held.push(event);
+    else this.reset(subscription, event);
+  }
+
+  /**
+   * Too many live events came while the gap was still unread (the commands
+   * connection is down): drop them, tell the listener (its members reconnect
+   * with `since` and lose nothing), and deliver live from after the last one
+   * dropped, with no gap read for this room.
+   */
+  private reset(s: Subscription, overflowing: RoomEvent): void {
+    const dropped = [...(s.held ?? []), overflowing];
+    s.held = null;
+    for (const event of dropped) {
+      const id = event.type === 'message' ? parseMessageId(event.message.id) : null;
+      if (id && (!s.delivered || compareMessageIds(id, s.delivered) > 0)) s.delivered = id;
+    }
+    this.options.log.warn({ room: s.room, dropped: dropped.length }, 'dropped the events held while reading a gap, past the bound; the room’s members here reconnect');
+    s.listener({ type: 'reset', reason: `more than ${this.options.maxHeldEvents} events held while reconnecting to Redis` });
+  }
+
+  private async deliverGap(s: Subscription, generation: number): Promise<void> {
+    // No gap to read: the room was reset, or subscribed on this very connection.
+    if (s.held === null) return;
+    const from = s.delivered ?? s.floor;
+    const { log } = roomKeys(s.room);
+    const entries: StreamEntry[] = await this.connections.commands.xrange(log, from ? `(${formatMessageId(from)}` : '-', '+');
+    // A newer reconnect holds these events now and reads its own gap; a reset or unsubscribe dropped them.
+    if (generation !== this.resyncs || s.held === null || this.byChannel.get(s.channel) !== s) return;
+    for (const entry of entries) deliver(s, { type: 'message', message: decodeEntry(s.room, entry) });
+    const held = s.held;
+    s.held = null;
+    for (const event of held) deliver(s, event);
+  }
+}
+
+function deliver(s: Subscription, event: RoomEvent): void {
+  if (event.type === 'message') {
+    const id = parseMessageId(event.message.id);
+    if (!id) return;
+    // After a gap read, live copies of what it delivered are dropped here.
+    if (s.delivered && compareMessageIds(id, s.delivered) <= 0) return;
+    s.delivered = id;
+  }
+  s.listener(event);
+}
