@@ -4,6 +4,8 @@ import type { MemberGateway } from './member-gateway.ts';
 import { createErrorHandler } from './refusal.ts';
 import { createHealthRoutes } from './health.ts';
 import { createWebSocketRoute } from './ws.ts';
+import { securityHeaders } from './security-headers.ts';
+import { staticRanges } from './static-range.ts';
 
 export type { MemberGateway } from './member-gateway.ts';
 
@@ -24,10 +26,15 @@ export function createApp(options: AppOptions): Hono {
 /** As createApp, on an app the runtime made first (its WebSocket helper may need the app). */
 export function mountApp<A extends Hono<any>>(app: A, options: AppOptions): A {
   app.onError(createErrorHandler(options.log));
+  app.use(securityHeaders());
   app.route('/', createHealthRoutes(options.gateway));
   app.route('/', createWebSocketRoute(options.gateway));
   options.extend?.(app as unknown as Hono);
-  if (options.serveStatic) app.get('*', options.serveStatic);
+  if (options.serveStatic) {
+    // Workers Assets reads static/_headers and never serves it; neither do the others.
+    app.get('/_headers', (c) => c.notFound());
+    app.get('*', staticRanges(options.serveStatic));
+  }
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.path}` } }, 404));
   return app;
 }

@@ -1,0 +1,66 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+
+/** A Host header fit to go into a policy as is: a name, IPv4 or bracketed IPv6, and a port. */
+const PLAIN_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+
+/**
+ * The page's own WebSocket origin, both schemes: where TLS ends at a proxy the
+ * scheme the browser used is not known here, and `'self'` does not match
+ * `ws:` in every browser. Taken from the Host header, not the URL: on Node an
+ * upgrade reaches the app with a made-up `http://localhost` URL.
+ */
+function webSocketOrigins(c: Context): string {
+  const host = c.req.header('host') ?? new URL(c.req.url).host;
+  return PLAIN_HOST.test(host) ? `ws://${host} wss://${host}` : '';
+}
+
+/**
+ * The page may load only its own script, style and socket; nothing inline,
+ * nothing framing it. static/_headers says the same to Workers Assets.
+ */
+const applySecureHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    connectSrc: ["'self'", webSocketOrigins],
+    // The page's icon is `data:,`, which keeps the browser from asking for /favicon.ico.
+    imgSrc: ["'self'", 'data:'],
+    baseUri: ["'none'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+  xFrameOptions: 'DENY',
+  referrerPolicy: 'no-referrer',
+  // HSTS is for whoever terminates TLS to decide (it reaches every subdomain).
+  strictTransportSecurity: false,
+});
+
+/** Security headers on every answer of the app except a WebSocket's 101. */
+export function securityHeaders(): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    // A 101's headers are immutable on Deno and at the edge, and the browser
+    // ignores them anyway (https://github.com/honojs/hono/issues/1102).
+    if (c.res.status === 101) return;
+    await applySecureHeaders(c, async () => {});
+    c.res = withHeadersInInit(c.res);
+  };
+}
+
+/**
+ * The same response, built again with its headers as they are now.
+ * @hono/node-server's Response keeps later header changes beside the init it
+ * was made from, and rebuilds from that init once the body is read, losing
+ * them (`getResponseCache` in
+ * https://github.com/honojs/node-server/blob/v1.19.19/src/response.ts): so a
+ * refused upgrade, which Node writes itself after reading the body, would lose
+ * these headers.
+ */
+function withHeadersInInit(res: Response): Response {
+  // Headers and status before the body: reading the body is what rebuilds it.
+  const headers = res.headers;
+  const status = res.status;
+  return new Response(res.body, { status, headers });
+}
