@@ -77,9 +77,10 @@ it("static/_headers gives Workers Assets the same headers, with connect-src 'sel
   const file = readFileSync(new URL('../static/_headers', import.meta.url), 'utf8');
   const lines = file.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
   expect(lines[0]).toBe('/*');
-  const edge = new Map(lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  const edge = new Map<string, string>(lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).trim().toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
 
-  const node = new Map((await fetch(set.httpUrl(0, '/'))).headers);
+  const node = new Map<string, string>();
+  (await fetch(set.httpUrl(0, '/'))).headers.forEach((value, name) => node.set(name, value));
   for (const name of ['content-length', 'content-type', 'date', 'connection', 'keep-alive']) node.delete(name);
   const port = set.replicas[0]!.port;
   node.set('content-security-policy', node.get('content-security-policy')!.replace(` ws://127.0.0.1:${port} wss://127.0.0.1:${port}`, ''));
