@@ -1,10 +1,11 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceProcess, freePort } from './service-process.ts';
 import { toolAvailable } from './tool.ts';
 
 const TEMPLATE = new URL('../../deploy/nginx.conf', import.meta.url);
+const MAIN = new URL('../../deploy/nginx-main.conf', import.meta.url);
 
 /** True when nginx can run; else the proxy tests skip, or fail under REQUIRE_NGINX=1 (CI). */
 export function nginxAvailable(): boolean {
@@ -30,40 +31,47 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
+export interface NginxOptions {
+  /** Keep the access log (off by default: thousands of lines would bury the error log a failure prints). */
+  accessLog?: boolean;
+}
+
 /**
- * Debian's nginx with the rendered deploy/nginx.conf in front of replicas on
- * loopback ports. Only what a process needs is added around it (pid, logs,
- * temporary folders); its log is printed when a test fails.
+ * Debian's nginx running deploy/nginx-main.conf as it is, with the rendered
+ * deploy/nginx.conf in its conf.d/, in front of replicas on loopback ports:
+ * the folder the nginx image has. Only what a process of a test needs is
+ * added (pid, one worker, temporary folders); its output is printed when a
+ * test fails.
  */
-export async function startNginx(upstreamPorts: number[]): Promise<Nginx> {
+export async function startNginx(upstreamPorts: number[], options: NginxOptions = {}): Promise<Nginx> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'chat-nginx-'));
   // Started as root, nginx's workers run as nobody: they must reach the config and write temp files.
   chmodSync(dir, 0o755);
+  mkdirSync(join(dir, 'conf.d'), { mode: 0o755 });
   mkdirSync(join(dir, 'temp'), { mode: 0o777 });
   chmodSync(join(dir, 'temp'), 0o777);
+  copyFileSync(MAIN, join(dir, 'nginx.conf'));
   const chat = renderNginxConf({
     CHAT_LISTEN: `127.0.0.1:${port}`,
     CHAT_UPSTREAM_SERVERS: upstreamPorts.map((p) => upstreamServer(`127.0.0.1:${p}`)).join('\n  '),
   });
-  writeFileSync(join(dir, 'chat.conf'), chat);
+  writeFileSync(join(dir, 'conf.d', 'chat.conf'), chat);
   writeFileSync(
-    join(dir, 'nginx.conf'),
+    join(dir, 'conf.d', 'test.conf'),
     [
-      `pid ${dir}/nginx.pid;`,
-      'worker_processes 1;',
-      // Its error log (upstream failures and retries included) goes to the test's output; access lines would drown it.
-      'error_log stderr info;',
-      'events { worker_connections 1024; }',
-      'http {',
-      '  access_log off;',
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${dir}/temp/${t};`),
-      `  include ${dir}/chat.conf;`,
-      '}',
+      // Debian's default temporary folders belong to www-data, not to nobody.
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${dir}/temp/${t};`),
+      ...(options.accessLog ? [] : ['access_log off;']),
       '',
     ].join('\n'),
   );
-  const nginx = ServiceProcess.run('nginx', 'nginx', ['-p', dir, '-e', 'stderr', '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;']);
+  const args = ['-p', dir, '-e', 'stderr', '-c', join(dir, 'nginx.conf'), '-g', `daemon off; worker_processes 1; pid ${dir}/nginx.pid;`];
+  // The access log is /dev/stdout, which nginx opens by its path: open(2)
+  // refuses that with ENXIO when it is a Unix socket, as the stdio of Node's
+  // children are (https://man7.org/linux/man-pages/man2/open.2.html#ERRORS).
+  // A container's stdout is a pipe; `| cat` makes this one a pipe too.
+  const nginx = ServiceProcess.run('nginx', 'sh', ['-c', 'nginx "$@" | cat', 'nginx', ...args]);
   const stop = async () => {
     await nginx.stop();
     rmSync(dir, { recursive: true, force: true });
