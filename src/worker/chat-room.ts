@@ -4,6 +4,7 @@ import { consoleLogger } from './console-logger.ts';
 import { DurableObjectBroker } from './durable-object-broker.ts';
 import { edgeConfig } from './edge-config.ts';
 import type { Env } from './env.ts';
+import { RoomLifetime } from './room-lifetime.ts';
 import { RoomLog } from './room-log.ts';
 import { fromWorker } from './room-object-request.ts';
 import { type SavedMember, workerMemberSocket } from './worker-member-socket.ts';
@@ -13,9 +14,12 @@ import { type SavedMember, workerMemberSocket } from './worker-member-socket.ts'
  * that lives in this object. Sockets are accepted for hibernation, so an idle
  * room is evicted from memory while its members stay connected; when a frame
  * wakes it, the constructor finds them again with their saved identities.
- * Rate-limit buckets start full after a wake.
+ * Rate-limit buckets start full after a wake. An empty, quiet room's storage
+ * is deleted by an alarm after ROOM_TTL (see RoomLifetime).
  */
 export class ChatRoom extends DurableObject<Env> {
+  private readonly roomLog: RoomLog;
+  private readonly lifetime: RoomLifetime;
   private readonly broker: DurableObjectBroker;
   private readonly registry: RoomRegistry;
   private readonly members = new Map<WebSocket, Member>();
@@ -24,7 +28,9 @@ export class ChatRoom extends DurableObject<Env> {
     super(ctx, env);
     const config = edgeConfig(env);
     const log = consoleLogger({ object: ctx.id.toString() });
-    this.broker = new DurableObjectBroker(new RoomLog(ctx.storage.sql, config.historySize));
+    this.roomLog = new RoomLog(ctx.storage.sql, config.historySize);
+    this.lifetime = new RoomLifetime(ctx.storage, config.roomTtlSeconds * 1000, log);
+    this.broker = new DurableObjectBroker(this.roomLog, this.lifetime);
     this.registry = new RoomRegistry({
       broker: this.broker,
       log,
@@ -72,6 +78,15 @@ export class ChatRoom extends DurableObject<Env> {
 
   override async webSocketError(ws: WebSocket): Promise<void> {
     this.gone(ws);
+  }
+
+  /** ROOM_TTL: forgets the room if it is still empty and nothing was written since it went quiet. */
+  override async alarm(): Promise<void> {
+    const hasMembers = this.registry.connections > 0;
+    if (!(await this.lifetime.due(hasMembers, this.roomLog.last()?.id.ms ?? null))) return;
+    await this.ctx.storage.deleteAll();
+    this.broker.forgotten();
+    this.lifetime.forgotten();
   }
 
   private restore(ws: WebSocket, saved: SavedMember): Member {

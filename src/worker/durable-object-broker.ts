@@ -12,6 +12,16 @@ import type { Broker, History, PublishRequest, Published, RoomListener } from '.
 import { OrderedEmitter } from '../broker/ordered-emitter.ts';
 import type { RoomLog } from './room-log.ts';
 
+/** What the broker tells about the room's occupancy, for ROOM_TTL (see RoomLifetime). */
+export interface RoomOccupancy {
+  /** A member joined. */
+  occupied(): void;
+  /** The last member left, or a message was written while the room was empty. */
+  quiet(): void;
+}
+
+const UNWATCHED: RoomOccupancy = { occupied() {}, quiet() {} };
+
 /**
  * The broker of one room that lives in its Durable Object: every member is a
  * socket of this object, so publishing is appending to the object's log and
@@ -26,6 +36,7 @@ export class DurableObjectBroker implements Broker {
 
   constructor(
     private readonly log: RoomLog,
+    private readonly occupancy: RoomOccupancy = UNWATCHED,
     private readonly now: () => number = Date.now,
   ) {
     const last = log.last();
@@ -36,6 +47,15 @@ export class DurableObjectBroker implements Broker {
   /** A member whose socket outlived this object's last run (hibernation): known, not announced. */
   remember(member: MemberInfo): void {
     this.present.set(member.id, member);
+  }
+
+  /**
+   * The object's storage was deleted: the log starts again from its first place,
+   * and ids go on from the last one given, so they still increase.
+   */
+  forgotten(): void {
+    this.log.forgotten();
+    this.lastN = 0;
   }
 
   async publish({ room, from, text, ref }: PublishRequest): Promise<Published> {
@@ -51,6 +71,7 @@ export class DurableObjectBroker implements Broker {
     this.lastId = id;
     if (ref !== undefined) this.log.rememberRef(ref, { id: message.id, ts: now }, now + REF_TTL_MS);
     this.emitter.emit(this.listeners, { type: 'message', message });
+    if (this.present.size === 0) this.occupancy.quiet();
     return { id: message.id, ts: now, duplicate: false };
   }
 
@@ -71,11 +92,14 @@ export class DurableObjectBroker implements Broker {
 
   async join(_room: string, member: MemberInfo): Promise<void> {
     this.present.set(member.id, member);
+    this.occupancy.occupied();
     this.emitter.emit(this.listeners, { type: 'join', member, count: this.present.size });
   }
 
   async leave(_room: string, member: MemberInfo): Promise<void> {
-    if (this.present.delete(member.id)) this.emitter.emit(this.listeners, { type: 'leave', member, count: this.present.size });
+    if (!this.present.delete(member.id)) return;
+    this.emitter.emit(this.listeners, { type: 'leave', member, count: this.present.size });
+    if (this.present.size === 0) this.occupancy.quiet();
   }
 
   async members(_room: string): Promise<MemberInfo[]> {

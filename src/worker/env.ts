@@ -7,4 +7,8 @@ export interface Env {
   RATE_LIMIT?: string;
   MAX_FRAME_BYTES?: string;
   INSTANCE_ID?: string;
+  /** Seconds an empty, quiet room keeps its storage; 0: for ever. */
+  ROOM_TTL?: string;
+  /** Past this many members, a room sends `count` instead of each join and leave. */
+  PRESENCE_LIMIT?: string;
 }
