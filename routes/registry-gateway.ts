@@ -1,42 +1,98 @@
 import type { Context } from 'hono';
-import type { UpgradeWebSocket, WSContext } from 'hono/ws';
+import type { WSContext, WSEvents } from 'hono/ws';
 import { type ConnectRequest, ProtocolError } from '../src/protocol/index.ts';
 import type { Member, MemberSocket, RoomRegistry } from '../src/room/index.ts';
+import { AddressCounts, clientAddress } from './client-address.ts';
 import type { MemberGateway } from './member-gateway.ts';
 
 export interface RegistryGatewayOptions {
   registry: RoomRegistry;
-  /** The runtime's Hono WebSocket helper (@hono/node-ws on Node, hono/deno on Deno). */
-  upgradeWebSocket: UpgradeWebSocket<any>;
+  /** The runtime's Hono WebSocket helper (@hono/node-ws on Node, hono/deno on Deno), with its options bound. */
+  upgradeWebSocket: (c: Context, events: WSEvents<any>) => Promise<Response>;
   /** Adapts the runtime's socket; the runtime knows how to read its send buffer. */
   memberSocket: (ws: WSContext<any>) => MemberSocket;
   /** 0: no cap. */
   maxConnections: number;
+  /** Members one client address may hold; 0: no cap. */
+  maxConnectionsPerIp: number;
+  /** Count by the rightmost `X-Forwarded-For` entry, the one the proxy in front added. */
+  trustProxy: boolean;
+  /** The TCP peer's address, from the runtime's getConnInfo. */
+  peerAddress: (c: Context) => string | undefined;
+  /**
+   * Where the runtime sees the connection itself (Node's socket), it calls
+   * `ended` once that closes, upgraded or not: an upgrade that never opens
+   * fires no WebSocket event there.
+   */
+  onConnectionEnd?: (c: Context, ended: () => void) => void;
 }
 
+export interface RegistryGateway extends MemberGateway {
+  /** Client addresses holding a member now; 0 once every member is gone. */
+  readonly addressCount: number;
+}
+
+const NOTHING_HELD = () => undefined;
+
 /** Members upgraded in this process, into its RoomRegistry: the replica runtimes' gateway. */
-export function registryGateway(options: RegistryGatewayOptions): MemberGateway {
-  const { registry, upgradeWebSocket, memberSocket, maxConnections } = options;
+export function registryGateway(options: RegistryGatewayOptions): RegistryGateway {
+  const { registry, upgradeWebSocket, memberSocket, maxConnections, maxConnectionsPerIp, trustProxy, peerAddress } = options;
+  const perAddress = new AddressCounts();
+
+  /** Where the per-address cap applies, the address this request counts under. */
+  function addressOf(c: Context): string | undefined {
+    if (maxConnectionsPerIp === 0) return undefined;
+    return clientAddress(peerAddress(c), trustProxy ? c.req.header('x-forwarded-for') : undefined, trustProxy);
+  }
+
+  /** Counted from here until the connection ends, members refused after the upgrade included. */
+  function hold(c: Context, address: string | undefined): () => void {
+    if (address === undefined) return NOTHING_HELD;
+    const release = perAddress.take(address);
+    options.onConnectionEnd?.(c, release);
+    return release;
+  }
+
   return {
     isReady: () => registry.isReady(),
-    connect(c: Context, request: ConnectRequest) {
+    get addressCount() {
+      return perAddress.size;
+    },
+    async connect(c: Context, request: ConnectRequest) {
+      const address = addressOf(c);
+      if (address !== undefined && perAddress.count(address) >= maxConnectionsPerIp) {
+        throw new ProtocolError('rate_limited', 'this address already holds its cap of connections');
+      }
       if (maxConnections > 0 && registry.connections >= maxConnections) {
         throw new ProtocolError('overloaded', 'this instance is at its connection limit; try another');
       }
+      if (!registry.isReady()) throw new ProtocolError('unavailable', 'the message broker is unreachable');
+      const release = hold(c, address);
       let member: Member | undefined;
-      return upgradeWebSocket(c, {
-        onOpen(_event, ws) {
-          member = registry.connect(request, memberSocket(ws));
-        },
-        onMessage(event) {
-          const data = event.data;
-          if (typeof data === 'string') member?.receive(data);
-          else member?.receiveBinary(data instanceof Blob ? data.size : data.byteLength);
-        },
-        onClose() {
-          member?.socketClosed();
-        },
-      }) as Response | Promise<Response>;
+      try {
+        return await upgradeWebSocket(c, {
+          onOpen(_event, ws) {
+            member = registry.connect(request, memberSocket(ws));
+          },
+          onMessage(event) {
+            const data = event.data;
+            if (typeof data === 'string') member?.receive(data);
+            else member?.receiveBinary(data instanceof Blob ? data.size : data.byteLength);
+          },
+          onClose() {
+            member?.socketClosed();
+            release();
+          },
+          onError() {
+            // Deno reports an upgrade that failed before opening with an error and no close.
+            if (!member) release();
+          },
+        });
+      } catch (err) {
+        release();
+        throw err;
+      }
     },
   };
 }
+

@@ -13,20 +13,39 @@ export function createWebSocketRoute(gateway: MemberGateway): Hono {
   app.get('/ws/', noRoom);
   return app.get('/ws/:room', (c) => {
     const request = parseConnectRequest(c.req.param('room'), c.req.query('name'), c.req.query('since'));
-    if (!isWebSocketUpgrade(c.req.raw.headers)) {
-      throw new ProtocolError('bad_request', 'this endpoint needs a WebSocket upgrade (RFC 6455 handshake headers)');
-    }
-    if (!gateway.isReady()) throw new ProtocolError('unavailable', 'the message broker is unreachable');
+    const problem = handshakeProblem(c.req.method, c.req.raw.headers);
+    if (problem) throw new ProtocolError('bad_request', `this endpoint needs a WebSocket upgrade: ${problem}`);
     return gateway.connect(c, request);
   });
 }
 
-/** An RFC 6455 opening handshake, checked here so that a half-made one never reaches the runtime's upgrader. */
-function isWebSocketUpgrade(headers: Headers): boolean {
-  return (
-    headers.get('upgrade')?.toLowerCase() === 'websocket' &&
-    (headers.get('connection') ?? '').toLowerCase().split(',').some((t) => t.trim() === 'upgrade') &&
-    headers.get('sec-websocket-version') === '13' &&
-    /^[+/0-9A-Za-z]{22}==$/.test(headers.get('sec-websocket-key') ?? '')
-  );
+/** RFC 7230's token characters, which ws also allows in a subprotocol name. */
+const SUBPROTOCOL = /^[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+[ \t]*$/;
+
+/**
+ * What makes this request one the runtime's upgrader would refuse, if
+ * anything. Every reason `ws` refuses is here (handleUpgrade in
+ * node_modules/ws/lib/websocket-server.js, and lib/subprotocol.js), because
+ * on Node a request refused after the app accepted it is one @hono/node-ws
+ * keeps waiting for (see src/node/websocket-server.ts). Hono routes HEAD to
+ * this GET handler, so the method is checked too.
+ */
+function handshakeProblem(method: string, headers: Headers): string | undefined {
+  if (method !== 'GET') return `method ${method.slice(0, 16)}, not GET`;
+  if (headers.get('upgrade')?.toLowerCase() !== 'websocket') return 'no Upgrade: websocket';
+  if (!(headers.get('connection') ?? '').toLowerCase().split(',').some((t) => t.trim() === 'upgrade')) {
+    return 'no Connection: Upgrade';
+  }
+  if (headers.get('sec-websocket-version') !== '13') return 'Sec-WebSocket-Version is not 13';
+  if (!/^[+/0-9A-Za-z]{22}==$/.test(headers.get('sec-websocket-key') ?? '')) return 'bad Sec-WebSocket-Key';
+  const protocols = headers.get('sec-websocket-protocol');
+  if (protocols !== null && !isSubprotocolList(protocols)) return 'bad Sec-WebSocket-Protocol';
+  return undefined;
+}
+
+/** As ws parses it: comma-separated tokens, white space around each, none empty, none twice. */
+function isSubprotocolList(header: string): boolean {
+  const names = header.split(',');
+  if (!names.every((name) => SUBPROTOCOL.test(name))) return false;
+  return new Set(names.map((name) => name.trim())).size === names.length;
 }

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { serveStatic, upgradeWebSocket } from 'hono/deno';
+import { getConnInfo, serveStatic, upgradeWebSocket } from 'hono/deno';
 import { mountApp } from '../../routes/app.ts';
 import { registryGateway } from '../../routes/registry-gateway.ts';
 import { brokerName, createBroker } from '../server/create-broker.ts';
@@ -18,8 +18,24 @@ const log = createLogger(config);
 const broker = createBroker(config, log);
 const registry = createRegistry(config, broker, log);
 const sockets = createDenoSockets();
+/**
+ * Deno's server WebSocket has no ping of its own to call: Deno pings a socket
+ * that has been silent for half of `idleTimeout` (seconds) and closes it (1001)
+ * when the other half passes with no frame or pong. So a silent member is
+ * dropped after IDLE_TIMEOUT_MS, as on Node, but PING_INTERVAL_MS does not
+ * apply here: the ping comes at half the idle timeout, and only to a quiet socket.
+ */
+const upgradeOptions = { idleTimeout: config.idleTimeoutMs / 1000 };
 const app = mountApp(new Hono(), {
-  gateway: registryGateway({ registry, upgradeWebSocket, memberSocket: sockets.memberSocket, maxConnections: config.maxConnections }),
+  gateway: registryGateway({
+    registry,
+    upgradeWebSocket: (c, events) => upgradeWebSocket(c, events, upgradeOptions),
+    memberSocket: sockets.memberSocket,
+    maxConnections: config.maxConnections,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    trustProxy: config.trustProxy,
+    peerAddress: (c) => getConnInfo(c).remote.address,
+  }),
   log,
   serveStatic: serveStatic({ root: STATIC_ROOT }),
 });

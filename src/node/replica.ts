@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Config } from '../config/config.ts';
 import type { Broker } from '../broker/broker.ts';
 import type { RoomRegistry } from '../room/index.ts';
@@ -21,6 +22,8 @@ export interface Replica {
   readonly url: string;
   readonly port: number;
   readonly registry: RoomRegistry;
+  /** Client addresses holding a member here (counted only under MAX_CONNECTIONS_PER_IP). */
+  readonly addressCount: number;
   /** Closes members with 1012, stops listening, closes the broker. */
   close(): Promise<void>;
 }
@@ -37,14 +40,19 @@ export async function startReplica({ config, broker, log }: ReplicaOptions): Pro
   const registry = createRegistry(config, broker, log, metrics.roomMetrics);
   metrics.watch(registry, broker);
   const app = new Hono();
-  const sockets = createNodeWebSockets(app, config.maxFrameBytes, log);
+  const sockets = createNodeWebSockets(app, config, log);
+  const gateway = registryGateway({
+    registry,
+    upgradeWebSocket: sockets.upgradeWebSocket,
+    memberSocket: nodeMemberSocket,
+    maxConnections: config.maxConnections,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    trustProxy: config.trustProxy,
+    peerAddress: (c) => getConnInfo(c).remote.address,
+    onConnectionEnd: sockets.onConnectionEnd,
+  });
   mountApp(app, {
-    gateway: registryGateway({
-      registry,
-      upgradeWebSocket: sockets.upgradeWebSocket,
-      memberSocket: nodeMemberSocket,
-      maxConnections: config.maxConnections,
-    }),
+    gateway,
     log,
     serveStatic: serveStatic({ root: STATIC_ROOT }),
     extend: metrics.mount,
@@ -73,6 +81,9 @@ export async function startReplica({ config, broker, log }: ReplicaOptions): Pro
     url: displayUrl(config.host, port),
     port,
     registry,
+    get addressCount() {
+      return gateway.addressCount;
+    },
     close: () => (closing ??= close()),
   };
 }
