@@ -1,6 +1,17 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { networkInterfaces } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReplicas, type ReplicaSet } from './support/replicas.ts';
 import { TestClient } from './support/test-client.ts';
+import { createApp } from '../routes/app.ts';
+import { createErrorHandler } from '../routes/refusal.ts';
+import { metricsAccess } from '../routes/metrics-access.ts';
+import { createMetrics } from '../src/node/metrics.ts';
+import { createLogger } from '../src/server/logger.ts';
+import { parseConfig } from '../src/config/config.ts';
 
 let set: ReplicaSet;
 beforeAll(async () => {
@@ -9,6 +20,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await set?.close();
 });
+
+const silentLog = createLogger({ ...parseConfig({}, { instanceId: 'test' }), logLevel: 'silent' });
 
 function sample(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
@@ -44,4 +57,82 @@ it('exports connections, rooms, messages received and delivered, publish latency
   expect(sample(await (await fetch(set.httpUrl(0, '/metrics'))).text(), 'chat_broker_up')).toBe(0);
   set.bus.setAvailable(true);
   for (const c of [alice, bob, carol]) c.client.close();
+});
+
+it('does not export the Node version', async () => {
+  const text = await (await fetch(set.httpUrl(0, '/metrics'))).text();
+  expect(text).not.toContain('nodejs_version_info');
+  expect(text).not.toContain(process.version);
+});
+
+describe('with METRICS_TOKEN set', () => {
+  const token = 'a-metrics-token-of-32-characters';
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    const metrics = createMetrics({ token });
+    const app = createApp({ gateway: { isReady: () => true, connect: () => new Response() }, log: silentLog, extend: metrics.mount });
+    server = await new Promise<Server>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+    });
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  it.each([
+    ['no Authorization', {}],
+    ['a wrong token', { authorization: 'Bearer a-metrics-token-of-32-charactersX' }],
+    ['the token in another scheme', { authorization: `Basic ${token}` }],
+    ['an empty bearer', { authorization: 'Bearer ' }],
+  ])('%s is 401 unauthorized, loopback or not', async (_, headers) => {
+    const res = await fetch(url, { headers });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await res.json()).error.code).toBe('unauthorized');
+  });
+
+  it.each(['Bearer', 'bearer', 'BEARER'])('the token as %s is 200', async (scheme) => {
+    const res = await fetch(url, { headers: { authorization: `${scheme} ${token}` } });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('chat_messages_received_total');
+  });
+});
+
+describe('without METRICS_TOKEN, only loopback peers', () => {
+  /** An address of this machine that is not loopback, to be a peer that is not. */
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal)?.address;
+  if (!external) console.log('skipping the non-loopback peer over TCP: this machine has no non-internal IPv4 address');
+
+  it.skipIf(!external)('a peer on a non-loopback address is 403 forbidden, whatever X-Forwarded-For says', async () => {
+    const open = await startReplicas(1, { host: '0.0.0.0' });
+    try {
+      const res = await fetch(`http://${external}:${open.replicas[0]!.port}/metrics`, { headers: { 'x-forwarded-for': '127.0.0.1' } });
+      expect(res.status).toBe(403);
+      expect((await res.json()).error.code).toBe('forbidden');
+      expect((await fetch(open.httpUrl(0, '/metrics'))).status).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it.each([
+    ['127.0.0.1', 200],
+    ['127.8.9.10', 200],
+    ['::1', 200],
+    ['::ffff:127.0.0.1', 200],
+    ['192.0.2.7', 403],
+    ['::ffff:192.0.2.7', 403],
+    ['fd00::1', 403],
+    ['::', 403],
+    [undefined, 403],
+  ])('the peer %s gets %i', async (peer, status) => {
+    const app = new Hono()
+      .onError(createErrorHandler(silentLog))
+      .get('/metrics', metricsAccess({ token: undefined, peerAddress: () => peer }), (c) => c.text('ok'));
+    expect((await app.request('/metrics')).status).toBe(status);
+  });
 });

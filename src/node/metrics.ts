@@ -1,15 +1,24 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Hono } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Broker } from '../broker/broker.ts';
 import type { RoomMetrics, RoomRegistry } from '../room/index.ts';
+import { metricsAccess } from '../../routes/metrics-access.ts';
+
+export interface MetricsOptions {
+  /** METRICS_TOKEN: when set, a scrape needs it as a bearer token; when not, only loopback peers may scrape. */
+  token?: string | undefined;
+}
 
 /**
  * Prometheus metrics of one replica, each on a registry of its own (the dev
  * launcher may run two replicas in one process).
  */
-export function createMetrics() {
+export function createMetrics({ token }: MetricsOptions = {}) {
   const register = new Registry();
   collectDefaultMetrics({ register });
+  // The exact Node version tells a scraper which published flaws apply.
+  register.removeSingleMetric('nodejs_version_info');
   const received = new Counter({ name: 'chat_messages_received_total', help: 'Message frames accepted from members for publishing.', registers: [register] });
   const delivered = new Counter({ name: 'chat_messages_delivered_total', help: 'Messages written to local members (one per member).', registers: [register] });
   const publish = new Histogram({
@@ -31,8 +40,10 @@ export function createMetrics() {
     new Gauge({ name: 'chat_broker_up', help: '1 when the broker is reachable, else 0.', registers: [register], collect() { this.set(broker.isReady() ? 1 : 0); } });
   }
 
+  const access = metricsAccess({ token, peerAddress: (c) => getConnInfo(c).remote.address });
+
   function mount(app: Hono): void {
-    app.get('/metrics', async (c) => c.body(await register.metrics(), 200, { 'Content-Type': register.contentType }));
+    app.get('/metrics', access, async (c) => c.body(await register.metrics(), 200, { 'Content-Type': register.contentType }));
   }
 
   return { roomMetrics, watch, mount };
