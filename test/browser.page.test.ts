@@ -167,6 +167,42 @@ describe.runIf(run)('the chat page in Chromium', () => {
     }
   });
 
+  it('works under its Content-Security-Policy: connecting and chatting break no directive', async () => {
+    const room = freshRoom();
+    const context = await browser.newContext();
+    contexts.push(context);
+    // Init scripts come in through DevTools, outside the page's policy.
+    await context.addInitScript(() => {
+      (window as any).__violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => (window as any).__violations.push(`${e.effectiveDirective} ${e.blockedURI}`));
+    });
+    const page = await context.newPage();
+    const consoleReports: string[] = [];
+    page.on('console', (m) => {
+      if (m.text().includes('Content Security Policy')) consoleReports.push(m.text());
+    });
+    const response = await page.goto(`${replicas[0]!.httpUrl('/')}?room=${room}&name=alice`);
+    expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('connected · node-1');
+    const bob = await joinRoom(replicas[1]!, room, 'bob');
+    await say(page, 'hello under the policy');
+    await expect.poll(() => texts(bob)).toEqual(['hello under the policy']);
+    await say(bob, 'hi back');
+    await expect.poll(() => texts(page)).toEqual(['hi back', 'hello under the policy']);
+    const violations = () => page.evaluate(() => (window as any).__violations as string[]);
+    expect(await violations()).toEqual([]);
+    expect(consoleReports).toEqual([]);
+
+    // The listener does hear the policy: an inline script is refused and reported.
+    await page.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.__inline = 1';
+      document.body.append(script);
+    });
+    await expect.poll(violations).toEqual(['script-src-elem inline']);
+    expect(await page.evaluate(() => (window as any).__inline)).toBeUndefined();
+  });
+
   it.each([375, 1280])('is usable %i px wide: every control on screen, nothing wider than the window', async (width) => {
     const room = freshRoom();
     const page = await joinRoom(replicas[0]!, room, 'alice', width);
