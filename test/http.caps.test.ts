@@ -3,6 +3,7 @@ import { startReplicas, type ReplicaSet } from './support/replicas.ts';
 import { eventually } from './support/eventually.ts';
 import { TestClient } from './support/test-client.ts';
 import { sendRawRequests, upgradeRequest } from './support/abuse-raw-requests.ts';
+import { denoAvailable, startDenoProcess } from './support/deno-process.ts';
 
 /** MAX_CONNECTIONS_PER_IP: members one client address may hold on a replica (429 `rate_limited` past it). */
 const CAP = 3;
@@ -98,4 +99,26 @@ describe('the per-address cap behind a trusted proxy (TRUST_PROXY=1)', () => {
     await expect(member({ forwardedFor: '2001:DB8::1' })).rejects.toMatchObject({ status: 429 });
     expect(set.replicas[0]!.addressCount).toBe(4);
   });
+});
+
+describe.skipIf(!denoAvailable())('the per-address cap on Deno', () => {
+  it('refuses the 4th member of one address, admits another address, and one again after a close', async () => {
+    const deno = await startDenoProcess('deno-caps', { MAX_CONNECTIONS_PER_IP: String(CAP) });
+    try {
+      const url = `ws://127.0.0.1:${deno.port}/ws/lobby`;
+      const join = async (localAddress?: string) => {
+        const client = await TestClient.connect(url, { localAddress });
+        open.push(client);
+        await client.next('welcome');
+        return client;
+      };
+      const [alice] = [await join(), await join(), await join()];
+      await expect(join()).rejects.toMatchObject(refusedForCap);
+      await join('127.0.0.2');
+      alice!.close();
+      await eventually(() => join());
+    } finally {
+      await deno.process.stop();
+    }
+  }, 30_000);
 });
