@@ -17,6 +17,10 @@ if (denoAvailable()) {
         deno = started.process;
         return { port: started.port, close: () => deno.stop() };
       },
+      async startWith(env) {
+        const other = await startDenoProcess('deno-2', env);
+        return { port: other.port, close: () => other.process.stop() };
+      },
       async shutdown() {
         deno.signal('SIGTERM');
         await deno.exited;

@@ -1,4 +1,5 @@
 import { MemoryBroker } from '../src/broker/memory.ts';
+import { type Config, parseConfig } from '../src/config/config.ts';
 import { describeProtocolConformance } from './conformance/protocol-suite.ts';
 import { startReplicas, type ReplicaSet } from './support/replicas.ts';
 
@@ -10,6 +11,10 @@ describeProtocolConformance({
   async start() {
     set = await startReplicas(1);
     return { port: set.replicas[0]!.port, close: () => set.close() };
+  },
+  async startWith(env) {
+    const other = await startReplicas(1, configFrom(env));
+    return { port: other.replicas[0]!.port, close: () => other.close() };
   },
   breakBroker() {
     set.bus.setAvailable(false);
@@ -24,3 +29,10 @@ describeProtocolConformance({
   },
   shutdown: () => set.replicas[0]!.close(),
 });
+
+/** The settings `env` changes, read as a replica reads its environment. */
+function configFrom(env: Record<string, string>): Partial<Config> {
+  const defaults = parseConfig({}, { instanceId: 'test' });
+  const read = parseConfig(env, { instanceId: 'test' });
+  return Object.fromEntries(Object.entries(read).filter(([key, value]) => defaults[key as keyof Config] !== value));
+}

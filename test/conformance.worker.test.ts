@@ -12,6 +12,10 @@ describeProtocolConformance(
       const edge = await startEdgeProcess();
       return { port: edge.port, close: () => edge.stop() };
     },
+    async startWith(vars) {
+      const edge = await startEdgeProcess(vars);
+      return { port: edge.port, close: () => edge.stop() };
+    },
     knownDifferences: {
       // test/worker/worker.handshake.test.ts shows the Worker itself answers these as Node does.
       'malformed-handshake':

@@ -21,6 +21,12 @@ export interface ConformanceDriver {
    */
   readonly knownDifferences?: Partial<Record<PlatformRow, string>>;
   start(): Promise<ServerUnderTest>;
+  /**
+   * Starts another server of this runtime, apart from the one `start` gave,
+   * with these variables set as in its environment (`PRESENCE_LIMIT: '50'`).
+   * Each start costs seconds on some runtimes: the suite calls it rarely.
+   */
+  startWith(env: Record<string, string>): Promise<ServerUnderTest>;
   /** Makes the broker unreachable until the returned function is called. */
   breakBroker?(): () => void;
   /** Closes members as an instance shutting down does (SIGTERM). */

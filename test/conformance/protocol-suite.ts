@@ -256,6 +256,23 @@ export function describeProtocolConformance(driver: ConformanceDriver, startTime
         expect(welcome.you.name).toBe(name);
       });
 
+      it.each([
+        ['U+0000 (a control, Cc)', 'a\u0000b'],
+        ['U+0001 (a control, Cc)', 'a\u0001b'],
+        ['U+007F (a control, Cc)', 'a\u007fb'],
+        ['U+0085 (a control, Cc)', 'a\u0085b'],
+        ['U+202E (a bidirectional control)', 'a\u202Eb'],
+        ['U+2066 (a bidirectional control)', 'a\u2066b'],
+        ['U+200B (a zero-width character)', 'a\u200Bb'],
+        ['U+2060 (a zero-width character)', 'a\u2060b'],
+        ['U+FEFF (a zero-width character)', 'a\uFEFFb'],
+      ])('400 bad_request for a name with %s inside', async (_what, name) => {
+        expect(await refusal(`/ws/lobby?name=${encodeURIComponent(name)}`)).toEqual({
+          status: 400,
+          body: { error: { code: 'bad_request', message: expect.any(String) } },
+        });
+      });
+
       it('names a member of only white space anon', async () => {
         const { welcome } = await join(freshRoom('anon'), { name: ' \t' });
         expect(welcome.you.name).toMatch(/^anon-[a-z]{4}$/);
@@ -417,6 +434,87 @@ export function describeProtocolConformance(driver: ConformanceDriver, startTime
           expect((await client.closed).code).toBe(1013);
         });
       }
+    });
+
+    describe('big rooms (v1.1), on a server of its own with PRESENCE_LIMIT 50', () => {
+      const LIMIT = 50;
+      /** A `count` is sent at most once a second; arrivals may come closer by the network's jitter. */
+      const COUNT_GAP_MS = 1000 - 250;
+      let big: ServerUnderTest;
+      beforeAll(async () => {
+        big = await driver.startWith({ PRESENCE_LIMIT: String(LIMIT) });
+      }, startTimeoutMs);
+      afterAll(async () => {
+        await big?.close();
+      });
+
+      /** Joins `count` members named m0, m1, … one after another, each welcome awaited. */
+      async function fill(room: string, count: number) {
+        const members: Array<{ client: TestClient; welcome: any }> = [];
+        for (let i = 0; i < count; i++) {
+          const joined = await TestClient.join(`ws://127.0.0.1:${big.port}/ws/${room}?name=m${i}`);
+          clients.push(joined.client);
+          members.push(joined);
+        }
+        return members;
+      }
+      const framesOf = (client: TestClient, type: string) => client.received.filter((f) => f.type === type);
+      /** Waits until the latest `count` of every member is `n`. */
+      async function countReaches(members: Array<{ client: TestClient }>, n: number) {
+        for (const { client } of members) await client.next('count', (f) => f.members === n && f === framesOf(client, 'count').at(-1), 5000);
+      }
+      function expectCountsPaced(client: TestClient) {
+        const at = client.received.flatMap((f, i) => (f.type === 'count' ? [client.receivedAt[i]!] : []));
+        for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(COUNT_GAP_MS);
+      }
+
+      it('120 members join: v1 joins up to 50, then no join to anyone, count at most once a second, memberCount and 50 listed in every welcome', async () => {
+        const room = freshRoom('big');
+        const members = await fill(room, 120);
+
+        members.forEach(({ welcome }, i) => {
+          expect(welcome.memberCount).toBe(i + 1);
+          const joinedSoFar = new Set(members.slice(0, i + 1).map((m) => m.welcome.you.id));
+          const listed = welcome.members.map((m: any) => m.id);
+          expect(listed).toHaveLength(Math.min(i + 1, LIMIT));
+          expect(new Set(listed).size).toBe(listed.length);
+          for (const id of listed) expect(joinedSoFar.has(id)).toBe(true);
+        });
+
+        await countReaches(members, 120);
+        members.forEach(({ client }, k) => {
+          // Joins as in v1 while the room had at most 50: member k was told of m(k+1) … m49, and of no one later.
+          const told = framesOf(client, 'join').map((f) => f.member.name);
+          expect(told).toEqual(members.slice(k + 1, LIMIT).map((m) => m.welcome.you.name));
+          expect(framesOf(client, 'leave')).toEqual([]);
+          // Counts only past the limit, rising, the last one the true count, at most once a second.
+          const counts = framesOf(client, 'count').map((f) => f.members);
+          expect(counts.at(-1)).toBe(120);
+          for (const n of counts) expect(n).toBeGreaterThan(LIMIT);
+          for (let i = 1; i < counts.length; i++) expect(counts[i]).toBeGreaterThan(counts[i - 1]);
+          expectCountsPaced(client);
+        });
+      }, 120_000);
+
+      it('leaves past the limit are counted, never sent as leave', async () => {
+        const room = freshRoom('big-leave');
+        const members = await fill(room, LIMIT + 3);
+        await countReaches(members, LIMIT + 3);
+        for (const { client } of members.splice(LIMIT + 1, 2)) client.ws.close(1000, 'bye');
+        await countReaches(members, LIMIT + 1);
+        for (const { client } of members) {
+          expect(framesOf(client, 'leave')).toEqual([]);
+          expect(framesOf(client, 'count').at(-1)).toEqual({ type: 'count', members: LIMIT + 1 });
+          expectCountsPaced(client);
+        }
+        // A newcomer's welcome says the true count, and lists 50.
+        const { welcome } = await TestClient.join(`ws://127.0.0.1:${big.port}/ws/${room}?name=late`).then((joined) => {
+          clients.push(joined.client);
+          return joined;
+        });
+        expect(welcome.memberCount).toBe(LIMIT + 2);
+        expect(welcome.members).toHaveLength(LIMIT);
+      }, 120_000);
     });
 
     if (driver.shutdown) {

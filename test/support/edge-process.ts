@@ -12,14 +12,16 @@ export interface EdgeProcess {
 /**
  * The Worker and its Durable Objects in workerd, started the way the README
  * says (`npm run dev:edge`), on a free loopback port, with its storage in a
- * temporary folder that goes when it stops.
+ * temporary folder that goes when it stops. `vars` are the Worker's variables
+ * (as wrangler.toml `[vars]` would set them), given with `--var KEY:VALUE`.
  */
-export async function startEdgeProcess(): Promise<EdgeProcess> {
+export async function startEdgeProcess(vars: Record<string, string> = {}): Promise<EdgeProcess> {
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), 'chat-edge-'));
   const edge = ServiceProcess.run('wrangler dev', 'npm', [
     'run', '--silent', 'dev:edge', '--',
     '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state, '--show-interactive-dev-session=false',
+    ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
   ]);
   const stop = async () => {
     await edge.stop();

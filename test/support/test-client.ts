@@ -13,6 +13,8 @@ export class TestClient {
   readonly frames: any[] = [];
   /** Every frame ever received, in order, for assertions on order. */
   readonly received: any[] = [];
+  /** When each of `received` arrived (Date.now), for assertions on pace. */
+  readonly receivedAt: number[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   private readonly waiters = new Set<() => void>();
 
@@ -21,6 +23,7 @@ export class TestClient {
       const frame = isBinary ? { type: '<binary>' } : JSON.parse(data.toString());
       this.frames.push(frame);
       this.received.push(frame);
+      this.receivedAt.push(Date.now());
       this.wakeAll();
     });
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => {
