@@ -52,7 +52,7 @@ export function staticRanges(serveStatic: MiddlewareHandler): MiddlewareHandler 
     const body = new Uint8Array(await whole.arrayBuffer());
     const size = body.byteLength;
     const answer = answerRange(header, size);
-    if (answer.kind === 'whole') return new Response(body, whole);
+    if (answer.kind === 'whole') return new Response(body, { status: 200, headers: whole.headers });
     if (answer.kind === 'unsatisfiable') {
       const error = { code: 'range_not_satisfiable', message: `no byte of ${header.slice(0, 100)} is in this ${size}-byte file` };
       return Response.json({ error }, { status: 416, headers: { 'Accept-Ranges': 'bytes', 'Content-Range': `bytes */${size}` } });
