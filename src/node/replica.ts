@@ -36,7 +36,7 @@ export interface ReplicaOptions {
 
 /** One Node replica: the shared app on @hono/node-server, listening once this resolves. */
 export async function startReplica({ config, broker, log }: ReplicaOptions): Promise<Replica> {
-  const metrics = createMetrics();
+  const metrics = createMetrics({ token: config.metricsToken });
   const registry = createRegistry(config, broker, log, metrics.roomMetrics);
   metrics.watch(registry, broker);
   const app = new Hono();
