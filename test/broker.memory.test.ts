@@ -11,11 +11,17 @@ brokerContract('memory', async () => {
 const alice = { id: 'c_alice', name: 'alice' };
 const listener = () => {};
 
-/** A bus on a clock the test moves; `sweep` is called by hand, as its timer would. */
+/** A bus on a clock the test moves; `roomsAfter` moves it and sweeps by hand, as the bus's timer would. */
 function busAt(roomTtlMs: number) {
   let now = 1_000_000;
   const bus = new MemoryBus({ historySize: 100, roomTtlMs, now: () => now });
-  return { bus, broker: new MemoryBroker(bus), advance: (ms: number) => (now += ms) };
+  const advance = (ms: number) => (now += ms);
+  const roomsAfter = (ms: number) => {
+    advance(ms);
+    bus.sweep();
+    return bus.roomCount;
+  };
+  return { bus, broker: new MemoryBroker(bus), advance, roomsAfter };
 }
 
 describe('how long the memory broker keeps a room', () => {
@@ -41,16 +47,12 @@ describe('how long the memory broker keeps a room', () => {
   });
 
   it('forgets a written room once it has been empty and quiet for the TTL, and ids go on increasing', async () => {
-    const { bus, broker, advance } = busAt(2000);
+    const { broker, roomsAfter } = busAt(2000);
     await broker.join('lobby', alice);
     const first = await broker.publish({ room: 'lobby', from: alice, text: 'hi', ref: 'r1' });
     await broker.leave('lobby', alice);
-    advance(1999);
-    bus.sweep();
-    expect(bus.roomCount).toBe(1);
-    advance(1);
-    bus.sweep();
-    expect(bus.roomCount).toBe(0);
+    expect(roomsAfter(1999)).toBe(1);
+    expect(roomsAfter(1)).toBe(0);
 
     expect(await broker.history('lobby', first.id)).toEqual({ messages: [], recovered: false });
     // The clock stands still here, so only the bus remembering the forgotten id keeps this one larger.
@@ -60,33 +62,25 @@ describe('how long the memory broker keeps a room', () => {
   });
 
   it('counts the TTL from the last message written while the room is empty', async () => {
-    const { bus, broker, advance } = busAt(2000);
+    const { broker, advance, roomsAfter } = busAt(2000);
     await broker.publish({ room: 'lobby', from: alice, text: 'one' });
     advance(1500);
     await broker.publish({ room: 'lobby', from: alice, text: 'two' });
-    advance(1500);
-    bus.sweep();
-    expect(bus.roomCount).toBe(1);
-    advance(500);
-    bus.sweep();
-    expect(bus.roomCount).toBe(0);
+    expect(roomsAfter(1500)).toBe(1);
+    expect(roomsAfter(500)).toBe(0);
   });
 
   it('keeps a room with a member, however quiet', async () => {
-    const { bus, broker, advance } = busAt(2000);
+    const { broker, roomsAfter } = busAt(2000);
     await broker.join('lobby', alice);
     await broker.publish({ room: 'lobby', from: alice, text: 'hi' });
-    advance(60_000);
-    bus.sweep();
-    expect(bus.roomCount).toBe(1);
+    expect(roomsAfter(60_000)).toBe(1);
   });
 
   it('keeps a written room for ever with a TTL of 0', async () => {
-    const { bus, broker, advance } = busAt(0);
+    const { broker, roomsAfter } = busAt(0);
     await broker.publish({ room: 'lobby', from: alice, text: 'hi' });
-    advance(365 * 24 * 3600 * 1000);
-    bus.sweep();
-    expect(bus.roomCount).toBe(1);
+    expect(roomsAfter(365 * 24 * 3600 * 1000)).toBe(1);
   });
 
   it('prunes old refs of a live room with no new ref to prompt it', async () => {
