@@ -37,7 +37,7 @@ it.runIf(redisAvailable())(
 
     // The subscriber reconnects; the gap read that must come first keeps failing, so live events are held.
     await admin.call('ACL', 'SETUSER', 'held', '-xrange');
-    await admin.client('KILL', 'USER', 'held', 'TYPE', 'pubsub');
+    await admin.call('CLIENT', 'KILL', 'USER', 'held', 'TYPE', 'pubsub');
     const subscribers = async () => ((await admin.pubsub('NUMSUB', 'chat:{flood}')) as [string, number])[1];
     await eventually(async () => expect(await subscribers()).toBe(1), 10_000);
     for (let i = 0; i < 5; i++) await b.publish({ room: 'flood', from, text: `held ${i}` });
@@ -51,7 +51,7 @@ it.runIf(redisAvailable())(
     await admin.call('ACL', 'SETUSER', 'held', '+xrange');
     await b.publish({ room: 'flood', from, text: 'after' });
     await eventually(() => expect(texts()).toEqual(['before', 'reset', 'after']));
-    await admin.client('KILL', 'USER', 'held', 'TYPE', 'pubsub');
+    await admin.call('CLIENT', 'KILL', 'USER', 'held', 'TYPE', 'pubsub');
     await b.publish({ room: 'flood', from, text: 'after a clean reconnect' });
     await eventually(() => expect(texts()).toEqual(['before', 'reset', 'after', 'after a clean reconnect']), 10_000);
   },
