@@ -69,11 +69,6 @@ export class RedisBroker implements Broker {
     if (this.roomTtlMs > 0) this.every(Math.min(this.roomTtlMs / 4, MAX_KEEP_INTERVAL_MS), () => this.presence.keepHeldRooms());
   }
 
-  /** This incarnation's boot id, recorded with its members and in its liveness key. */
-  get boot(): string {
-    return this.presence.boot;
-  }
-
   isReady(): boolean {
     return this.connections.isReady();
   }
