@@ -174,10 +174,9 @@ describe('big rooms: PRESENCE_LIMIT 5 on two replicas', () => {
     for (const m of open()) expect(m.socket.ofType('count')).toEqual([{ type: 'count', members: 6 }]);
   }, 10_000);
 
-  // KNOWN BUG, expected to fail until src/room/room.ts is fixed (then make it `it`):
-  // the room remembers the last count it sent (6) across the v1 leave that took
-  // it to 5, so when it passes the limit again at 6 it thinks nothing changed.
-  it.fails('tells the others the count when the room passes the limit again after falling to it', async () => {
+  // The room must not remember the count it sent (6) across the v1 leave that
+  // took it to 5, or passing the limit again at 6 would look like no change.
+  it('tells the others the count when the room passes the limit again after falling to it', async () => {
     const { members, joinNext, open, leave } = bigRoomWorld();
     for (let i = 0; i < LIMIT + 1; i++) await joinNext();
     await settle();

@@ -92,8 +92,12 @@ export class Member {
     this.deliver(frame, null, null);
   }
 
-  /** Sends the welcome, then the backlog paced to the reader, then what arrived meanwhile. */
-  async start(welcome: string, backlog: ChatMessage[], recoveredSince?: string): Promise<void> {
+  /**
+   * Sends the welcome, then the backlog paced to the reader, then what arrived
+   * meanwhile. `lastSeen` is the newest id the member has once the backlog is
+   * out: live copies up to it are dropped.
+   */
+  async start(welcome: string, backlog: ChatMessage[], lastSeen: string | undefined): Promise<void> {
     if (this.closed) return;
     this.socket.send(welcome, null);
     // The welcome and backlog are paced, not held to the send-buffer limit: a
@@ -106,7 +110,6 @@ export class Member {
       if (this.socket.bufferedAmount() > highWater) await this.drained(highWater);
     }
     if (this.closed) return;
-    const lastSeen = backlog.at(-1)?.id ?? recoveredSince;
     this.backlogEnd = lastSeen === undefined ? null : parseMessageId(lastSeen);
     this.live = true;
     for (let i = 0; i < this.pending.length; i++) this.deliver(this.pending[i]!, null, this.pendingIds[i]!);

@@ -96,6 +96,8 @@ export class RoomRegistry {
       markJoined();
       if (member.isClosed) return void this.leave(room, member.info);
       const [members, history] = await Promise.all([broker.members(room.name), broker.history(room.name, since)]);
+      // What it sent before its welcome was acked to it; it is never sent its own.
+      const backlog = history.messages.filter((m) => m.from.id !== member.id);
       const welcome = encodeWelcome({
         room: room.name,
         you: member.info,
@@ -103,10 +105,10 @@ export class RoomRegistry {
         members: members.length > presenceLimit ? members.slice(0, presenceLimit) : members,
         memberCount: members.length,
         recovered: history.recovered,
-        backlog: history.messages.length,
+        backlog: backlog.length,
       });
       // With an empty backlog, `since` is where this member already is.
-      await member.start(welcome, history.messages, history.recovered ? since : undefined);
+      await member.start(welcome, backlog, history.messages.at(-1)?.id ?? (history.recovered ? since : undefined));
     } catch (err) {
       log.warn({ err, room: room.name, member: member.id }, 'could not admit member; closing it');
       member.close(CloseCode.tryAgainLater);

@@ -74,6 +74,8 @@ export class Room {
   private presence(event: PresenceEvent): void {
     this.count = event.count;
     if (event.count <= this.presenceLimit) {
+      // Back at the limit: a later pass over it must be told again, even at the same number.
+      this.countSent = 0;
       // A member's own welcome stands for its join; it is not told of itself.
       this.fanOut(encodePresence(event.type, event.member), null, event.member.id, null);
       return;
