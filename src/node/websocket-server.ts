@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Hono, type Context } from 'hono';
@@ -8,13 +7,11 @@ import { WebSocket } from 'ws';
 import type { Config } from '../config/config.ts';
 import { ProtocolError } from '../protocol/index.ts';
 import type { Logger, MemberSocket } from '../room/index.ts';
+import { loggablePath, throttledLog } from '../log-bounds.ts';
+import { waiterReleaser } from './hono-ws-waiters.ts';
+import { watchLiveness } from './liveness.ts';
 
 export type NodeSocketOptions = Pick<Config, 'maxFrameBytes' | 'pingIntervalMs' | 'idleTimeoutMs'>;
-
-/** What a logged URL keeps: its path, never the query, at most this long. */
-const LOGGED_PATH_LENGTH = 200;
-/** Lines a second one message may write; the rest are counted. */
-const LOG_LINES_PER_SECOND = 5;
 
 /**
  * WebSockets for Node through @hono/node-ws, with what it leaves out:
@@ -82,56 +79,6 @@ export function createNodeWebSockets(app: Hono, options: NodeSocketOptions, log:
   };
 }
 
-/**
- * @hono/node-ws keeps every upgrade the app accepts as a waiter in a map keyed
- * by the request, and deletes it only when ws emits `connection`, or in its
- * own upgrade listener when the app did not accept:
- * https://github.com/honojs/middleware/blob/main/packages/node-ws/src/index.ts
- * A request ws then refuses (or whose socket closes first) would keep its
- * waiter, and all it holds, for ever. The map is private, so this runs that
- * listener of its, on an emitter of ours, whose app accepts nothing: it
- * deletes the request's waiter.
- */
-function waiterReleaser(
-  injectWebSocket: (server: Server) => void,
-  failed: (context: object) => void,
-): (request: IncomingMessage) => void {
-  const releaser = new EventEmitter({ captureRejections: true });
-  releaser.on('error', (err: unknown) => failed({ err }));
-  injectWebSocket(releaser as unknown as Server);
-  const discard = { end: () => undefined } as unknown as Duplex;
-  return (request) => {
-    releaser.emit('upgrade', request, discard, Buffer.alloc(0));
-  };
-}
-
-/**
- * A ping to every member each PING_INTERVAL_MS, and a drop for one that sent
- * nothing, pongs included, for IDLE_TIMEOUT_MS. One timer for all; a socket
- * only records when it was last heard from.
- */
-function watchLiveness(clients: Set<WebSocket>, { pingIntervalMs, idleTimeoutMs }: NodeSocketOptions) {
-  const lastHeard = new WeakMap<WebSocket, number>();
-  const timer = setInterval(() => {
-    const now = Date.now();
-    for (const ws of clients) {
-      if (now - (lastHeard.get(ws) ?? now) >= idleTimeoutMs) ws.terminate();
-      else if (ws.readyState === WebSocket.OPEN) ws.ping();
-    }
-  }, pingIntervalMs);
-  timer.unref();
-  return {
-    track(ws: WebSocket): void {
-      const heard = () => lastHeard.set(ws, Date.now());
-      heard();
-      ws.on('message', heard);
-      ws.on('pong', heard);
-      ws.on('ping', heard);
-    },
-    stop: () => clearInterval(timer),
-  };
-}
-
 /** The upgrade as a fetch Request; undefined for what fetch cannot express (a TRACE, an unparseable URL). */
 function toFetchRequest(request: IncomingMessage): Request | undefined {
   const headers = new Headers();
@@ -143,38 +90,6 @@ function toFetchRequest(request: IncomingMessage): Request | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A request's path as a log line may hold it: no query, bounded. */
-function loggablePath(url: string | undefined): string {
-  const path = url ?? '';
-  const query = path.indexOf('?');
-  return (query === -1 ? path : path.slice(0, query)).slice(0, LOGGED_PATH_LENGTH);
-}
-
-/**
- * Logs `message` at most LOG_LINES_PER_SECOND times a second, so that a
- * client repeating one bad request cannot fill the disk; a line written after
- * some were dropped says how many.
- */
-function throttledLog(log: Logger, message: string): (context: object) => void {
-  let windowStart = 0;
-  let written = 0;
-  let suppressed = 0;
-  return (context) => {
-    const now = Date.now();
-    if (now - windowStart >= 1000) {
-      windowStart = now;
-      written = 0;
-    }
-    if (written >= LOG_LINES_PER_SECOND) {
-      suppressed++;
-      return;
-    }
-    written++;
-    log.error(suppressed > 0 ? { ...context, suppressed } : context, message);
-    suppressed = 0;
-  };
 }
 
 function refusal(error: ProtocolError): Response {
