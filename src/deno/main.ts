@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { getConnInfo, serveStatic, upgradeWebSocket } from 'hono/deno';
+import { getConnInfo, serveStatic } from 'hono/deno';
 import { mountApp } from '../../routes/app.ts';
 import { registryGateway } from '../../routes/registry-gateway.ts';
 import { brokerName, createBroker } from '../server/create-broker.ts';
@@ -10,6 +10,7 @@ import { createLogger } from '../server/logger.ts';
 import { listenRefusal, readConfig } from '../server/read-config.ts';
 import { denoHost } from './host.ts';
 import { createDenoSockets } from './member-socket.ts';
+import { upgradeWebSocket } from './upgrade-websocket.ts';
 
 const STATIC_ROOT = new URL('../../static', import.meta.url).pathname;
 
@@ -25,7 +26,7 @@ const sockets = createDenoSockets();
  * dropped after IDLE_TIMEOUT_MS, as on Node, but PING_INTERVAL_MS does not
  * apply here: the ping comes at half the idle timeout, and only to a quiet socket.
  */
-const upgradeOptions = { idleTimeout: config.idleTimeoutMs / 1000 };
+const upgradeOptions = { idleTimeout: Math.max(1, Math.round(config.idleTimeoutMs / 1000)) };
 const app = mountApp(new Hono(), {
   gateway: registryGateway({
     registry,

@@ -230,6 +230,10 @@ export function describeProtocolConformance(driver: ConformanceDriver, startTime
         expect(JSON.parse(res.body)).toEqual({ error: { code: 'bad_request', message: expect.stringMatching(/WebSocket/) } });
       });
 
+      it('upgrades a handshake whose Upgrade header is written WebSocket (letter case does not matter)', async () => {
+        await expect(rawRequest(server.port, 'GET', `/ws/${freshRoom('case')}`, { ...HANDSHAKE, upgrade: 'WebSocket' })).rejects.toThrow('upgraded with 101');
+      });
+
       const [malformed, malformedName] = row('malformed-handshake', '400 bad_request for %s: not a WebSocket upgrade');
       malformed.each(MALFORMED_HANDSHAKES)(malformedName, async (_what, headers) => {
         const res = await rawRequest(server.port, 'GET', '/ws/lobby', headers);
