@@ -18,7 +18,13 @@ export default defineConfig({
         // Inside workerd, with the Worker and its Durable Objects from wrangler.toml.
         extends: true,
         plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
-        test: { name: 'worker', include: ['test/worker/**/*.test.ts'] },
+        test: { name: 'worker', include: ['test/worker/**/*.test.ts'], exclude: ['test/worker/**/*.ttl-expiry.test.ts'] },
+      },
+      {
+        // The same, with rooms forgotten after 2 s, for alarms that workerd fires by itself.
+        extends: true,
+        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: { ROOM_TTL: '2' } } })],
+        test: { name: 'worker-ttl', include: ['test/worker/**/*.ttl-expiry.test.ts'] },
       },
     ],
   },

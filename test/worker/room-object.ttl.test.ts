@@ -1,28 +1,13 @@
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env, evictDurableObject, runDurableObjectAlarm } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { compareIdText } from '../../src/protocol/index.ts';
 import { edgeConfig } from '../../src/worker/edge-config.ts';
 import { eventually } from '../support/eventually.ts';
 import { WorkerClient } from './worker-client.ts';
+import { roomObject, storageOf } from './room-storage.ts';
 
 /** ROOM_TTL as the objects read it (the default: the alarm is run by hand, not waited for). */
 const TTL_MS = edgeConfig(env).roomTtlSeconds * 1000;
-
-function roomObject(room: string) {
-  return env.ROOMS.get(env.ROOMS.idFromName(room));
-}
-
-/** What a room's object keeps: its user tables, the messages in its log, its key-value entries and its alarm. */
-function storageOf(room: string) {
-  return runInDurableObject(roomObject(room), async (_instance, state) => {
-    const tables = state.storage.sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'")
-      .toArray()
-      .map((row) => row.name);
-    const messages = tables.includes('messages') ? state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM messages').one().n : 0;
-    return { tables, messages, keys: (await state.storage.list()).size, alarm: await state.storage.getAlarm() };
-  });
-}
 
 describe('ROOM_TTL at the edge', () => {
   it('forgets a room written and left when its alarm runs: a later since is not recovered, and ids go on increasing', async () => {
