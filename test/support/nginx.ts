@@ -1,6 +1,8 @@
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Config } from '../../src/config/config.ts';
+import { type ReplicaSet, startReplicas } from './replicas.ts';
 import { ServiceProcess, freePort } from './service-process.ts';
 import { toolAvailable } from './tool.ts';
 
@@ -100,4 +102,33 @@ async function waitListening(port: number, nginx: ServiceProcess): Promise<void>
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+export interface ReplicasBehindNginx {
+  readonly replicas: ReplicaSet;
+  readonly nginx: Nginx;
+  /** `ws://…` through nginx, for a path such as `/ws/lobby?name=a`. */
+  wsUrl(path: string): string;
+  stop(): Promise<void>;
+}
+
+/** `count` replicas in this process (test/support/replicas.ts), with `overrides`, and nginx in front of them. */
+export async function startReplicasBehindNginx(count: number, overrides: Partial<Config> = {}, options: NginxOptions = {}): Promise<ReplicasBehindNginx> {
+  const replicas = await startReplicas(count, overrides);
+  let nginx: Nginx;
+  try {
+    nginx = await startNginx(replicas.replicas.map((r) => r.port), options);
+  } catch (err) {
+    await replicas.close();
+    throw err;
+  }
+  return {
+    replicas,
+    nginx,
+    wsUrl: (path) => `ws://127.0.0.1:${nginx.port}${path}`,
+    stop: async () => {
+      await nginx.stop();
+      await replicas.close();
+    },
+  };
 }
