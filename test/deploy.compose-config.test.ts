@@ -59,7 +59,7 @@ describe.runIf(run)('docker-compose.yml', () => {
   });
 
   it('refuses to start without REDIS_PASSWORD, saying how to set it, and takes it from the environment or .env', () => {
-    for (const missing of [{}, { REDIS_PASSWORD: '' }]) {
+    for (const missing of [{}, { REDIS_PASSWORD: '' }] as Record<string, string>[]) {
       const refused = composeConfigRun(missing);
       expect(refused.status).not.toBe(0);
       expect(refused.stderr).toContain(HOW_TO_SET);

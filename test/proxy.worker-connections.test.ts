@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Nginx, nginxAvailable, startNginx } from './support/nginx.ts';
-import { type ReplicaSet, startReplicas } from './support/replicas.ts';
+import { type ReplicasBehindNginx, nginxAvailable, startReplicasBehindNginx } from './support/nginx.ts';
 import { TestClient } from './support/test-client.ts';
 
 /**
@@ -26,18 +25,15 @@ function membersThisProcessCanHold(): number {
 
 describe.runIf(nginxAvailable())('one nginx worker with deploy/nginx-main.conf', () => {
   const members = membersThisProcessCanHold();
-  let replicas: ReplicaSet;
-  let nginx: Nginx;
+  let proxied: ReplicasBehindNginx;
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
-    replicas = await startReplicas(2);
-    nginx = await startNginx(replicas.replicas.map((r) => r.port));
+    proxied = await startReplicasBehindNginx(2);
   });
   afterAll(async () => {
     for (const c of clients.splice(0)) c.close();
-    await nginx?.stop();
-    await replicas?.close();
+    await proxied?.stop();
   });
 
   it(`lets ${members} members in, and each is welcomed`, async () => {
@@ -47,7 +43,7 @@ describe.runIf(nginxAvailable())('one nginx worker with deploy/nginx-main.conf',
     const lane = async () => {
       while (started < members) {
         const i = started++;
-        const client = await TestClient.connect(`ws://127.0.0.1:${nginx.port}/ws/wide-${Math.floor(i / MEMBERS_PER_ROOM)}?name=m${i}`);
+        const client = await TestClient.connect(proxied.wsUrl(`/ws/wide-${Math.floor(i / MEMBERS_PER_ROOM)}?name=m${i}`));
         clients.push(client);
         instances.push((await client.next('welcome')).instance);
       }
@@ -56,6 +52,6 @@ describe.runIf(nginxAvailable())('one nginx worker with deploy/nginx-main.conf',
 
     expect(instances).toHaveLength(members);
     expect(new Set(instances)).toEqual(new Set(['node-1', 'node-2']));
-    expect(nginx.process.logs).not.toMatch(/worker_connections are not enough|Too many open files/);
+    expect(proxied.nginx.process.logs).not.toMatch(/worker_connections are not enough|Too many open files/);
   }, 120_000);
 });
