@@ -3,13 +3,15 @@ import type { Logger } from '../logger.ts';
 import { BrokerUnavailableError } from './broker.ts';
 import { KEEP_SCRIPT, LEAVE_SCRIPT, PUBLISH_SCRIPT, RECORD_SCRIPT } from './redis-scripts.ts';
 
-type RoomKeyArgs = readonly [log: string, members: string, refs: string, refExpiries: string];
+type RoomKeyArgs = readonly [log: string, members: string, refs: string, refExpiries: string, swept: string];
+/** Every script takes all of a room's keys (roomKeys().all). */
+const ROOM_KEY_COUNT = 5;
 
 /** The scripts of redis-scripts.ts as commands; each takes the room's keys first. */
 export interface ChatCommands {
   chatPublish(...args: [...RoomKeyArgs, maxLen: number, payload: string, channel: string, ref: string, refTtlMs: number, floor: string, roomTtlMs: number]): Promise<[number, string]>;
   chatRecord(...args: [...RoomKeyArgs, channel: string, id: string, stored: string, member: string, roomTtlMs: number, announce: '0' | '1']): Promise<number>;
-  chatLeave(...args: [...RoomKeyArgs, channel: string, roomTtlMs: number, ...pairs: string[]]): Promise<number>;
+  chatLeave(...args: [...RoomKeyArgs, channel: string, roomTtlMs: number, swept: '0' | '1', ...pairs: string[]]): Promise<number>;
   chatKeep(...args: [...RoomKeyArgs, roomTtlMs: number]): Promise<number>;
 }
 
@@ -48,10 +50,10 @@ export class RedisConnections {
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
     };
     this.commands = new Redis(url, clientOptions) as CommandClient;
-    this.commands.defineCommand('chatPublish', { numberOfKeys: 4, lua: PUBLISH_SCRIPT });
-    this.commands.defineCommand('chatRecord', { numberOfKeys: 4, lua: RECORD_SCRIPT });
-    this.commands.defineCommand('chatLeave', { numberOfKeys: 4, lua: LEAVE_SCRIPT });
-    this.commands.defineCommand('chatKeep', { numberOfKeys: 4, lua: KEEP_SCRIPT });
+    this.commands.defineCommand('chatPublish', { numberOfKeys: ROOM_KEY_COUNT, lua: PUBLISH_SCRIPT });
+    this.commands.defineCommand('chatRecord', { numberOfKeys: ROOM_KEY_COUNT, lua: RECORD_SCRIPT });
+    this.commands.defineCommand('chatLeave', { numberOfKeys: ROOM_KEY_COUNT, lua: LEAVE_SCRIPT });
+    this.commands.defineCommand('chatKeep', { numberOfKeys: ROOM_KEY_COUNT, lua: KEEP_SCRIPT });
     this.subscriber = new Redis(url, clientOptions);
     this.watch(this.commands, 'commands', events);
     this.watch(this.subscriber, 'subscriber', events, () => events.subscriberReady());

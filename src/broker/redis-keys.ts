@@ -9,6 +9,7 @@ export function roomKeys(room: string) {
   const members = `${tag}:members`;
   const refs = `${tag}:refs`;
   const refExpiries = `${tag}:ref-expiries`;
+  const swept = `${tag}:swept`;
   return {
     /** Stream: the room's log, bounded at about HISTORY_SIZE. */
     log,
@@ -18,13 +19,19 @@ export function roomKeys(room: string) {
     refs,
     /** Sorted set: ref → when it stops counting (ms); the publish script prunes `refs` by it. */
     refExpiries,
+    /**
+     * Sorted set: member id → when (ms) a survivor swept it as gone with its
+     * replica's incarnation. A member recorded again while it is here was cut
+     * off, not gone: its `join` is announced again. Pruned after an hour.
+     */
+    swept,
     /** Pub/sub channel: the room's messages and presence, in one order. */
     channel: tag,
     /**
      * Every key the room has, so that they all expire together after ROOM_TTL.
      * A ref gets no key of its own: a 10-minute key would outlive a shorter room.
      */
-    all: [log, members, refs, refExpiries] as const,
+    all: [log, members, refs, refExpiries, swept] as const,
   };
 }
 

@@ -90,7 +90,7 @@ export class RedisPresence {
       (alive ? living : dead).push(member);
     }
     if (dead.length > 0) {
-      const left = await this.connections.run('members', () => this.remove(room, dead));
+      const left = await this.connections.run('members', () => this.remove(room, dead, true));
       if (left > 0) this.options.log.info({ room, left }, 'removed members whose replica incarnation is gone or who left while Redis was away');
     }
     return living;
@@ -124,7 +124,8 @@ export class RedisPresence {
   /**
    * Both connections are up again: say this incarnation is alive and record
    * its members again (Redis may have lost them) without announcing them,
-   * since the other replicas still list them; retried while Redis stays up.
+   * since the other replicas still list them, unless a survivor swept them
+   * meanwhile (the record script knows); retried while Redis stays up.
    */
   async restore(): Promise<void> {
     while (this.connections.isReady()) {
@@ -169,9 +170,10 @@ export class RedisPresence {
     return this.connections.commands.chatRecord(...keys.all, keys.channel, member.id, stored, publicJson(member), this.options.roomTtlMs, announce ? '1' : '0');
   }
 
-  private remove(room: string, members: MemberInfo[]): Promise<number> {
+  /** `swept`: they did not leave; their replica's incarnation is gone (or was cut off for longer than its liveness key lives). */
+  private remove(room: string, members: MemberInfo[], swept = false): Promise<number> {
     const keys = roomKeys(room);
     const pairs = members.flatMap((m) => [m.id, publicJson(m)]);
-    return this.connections.commands.chatLeave(...keys.all, keys.channel, this.options.roomTtlMs, ...pairs);
+    return this.connections.commands.chatLeave(...keys.all, keys.channel, this.options.roomTtlMs, swept ? '1' : '0', ...pairs);
   }
 }

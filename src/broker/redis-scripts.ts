@@ -5,10 +5,13 @@
  * `l <count> <json member>` with the room's member count after the change.
  *
  * Every script takes the room's keys as KEYS, in roomKeys().all's order (log,
- * members, refs, ref expiries), and the room TTL in ms among its ARGV: each
+ * members, refs, ref expiries, swept members), and the room TTL in ms among its ARGV: each
  * write to a room keeps all of its keys for that long again (0: for ever), so
  * they expire together and none outlives the others.
  */
+
+/** How long a swept member is remembered: a replica cut off from Redis for longer comes back silent. */
+const SWEPT_MEMORY_MS = 60 * 60 * 1000;
 
 /** Lua: sets the TTL of every key in KEYS to `ttl` ms, or removes it when `ttl` is 0. */
 const KEEP_ROOM = `
@@ -68,28 +71,40 @@ return {0, id}
 
 /**
  * ARGV: channel, member id, stored JSON, public JSON, room TTL in ms, '1' to
- * announce. Records the member; announces `join` only when asked and when it
- * was not recorded yet. Recording again after Redis lost its data does not
- * announce: the other replicas' members still list that member.
+ * announce. Records the member; announces `join` when it was not recorded yet
+ * and either asked to or the member had been swept. Recording again after
+ * Redis lost its data does not announce (the other replicas' members still
+ * list that member); recording one a survivor swept while its replica was cut
+ * off does (they were told it left).
  */
 export const RECORD_SCRIPT = `${KEEP_ROOM}
 local added = redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+local wasSwept = redis.call('ZREM', KEYS[5], ARGV[2])
 keepRoom(tonumber(ARGV[5]))
-if added == 1 and ARGV[6] == '1' then
+if added == 1 and (ARGV[6] == '1' or wasSwept == 1) then
   redis.call('PUBLISH', ARGV[1], 'j ' .. redis.call('HLEN', KEYS[2]) .. ' ' .. ARGV[4])
 end
 return added
 `;
 
 /**
- * ARGV: channel, room TTL in ms, then pairs of (member id, public JSON).
- * Announces `leave` for each member that was still recorded, so once at most.
+ * ARGV: channel, room TTL in ms, '1' when the members are swept (their
+ * replica's incarnation is gone) rather than leaving, then pairs of (member
+ * id, public JSON). Announces `leave` for each member that was still
+ * recorded, so once at most; a swept one is remembered for an hour.
  */
 export const LEAVE_SCRIPT = `${KEEP_ROOM}
 local left = 0
-for i = 3, #ARGV, 2 do
+local now
+if ARGV[3] == '1' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', string.format('%.0f', now - ${SWEPT_MEMORY_MS}))
+end
+for i = 4, #ARGV, 2 do
   if redis.call('HDEL', KEYS[2], ARGV[i]) == 1 then
     redis.call('PUBLISH', ARGV[1], 'l ' .. redis.call('HLEN', KEYS[2]) .. ' ' .. ARGV[i + 1])
+    if now then redis.call('ZADD', KEYS[5], string.format('%.0f', now), ARGV[i]) end
     left = left + 1
   end
 end
