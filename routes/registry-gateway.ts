@@ -34,6 +34,13 @@ export interface RegistryGateway extends MemberGateway {
 
 const NOTHING_HELD = () => undefined;
 
+/**
+ * An upgrade answered but not open this long after will never open: Deno fires
+ * no event at all for a handshake the client reset right after sending it, so
+ * without this its address would keep the slot for ever.
+ */
+const OPEN_DEADLINE_MS = 5000;
+
 /** Members upgraded in this process, into its RoomRegistry: the replica runtimes' gateway. */
 export function registryGateway(options: RegistryGatewayOptions): RegistryGateway {
   const { registry, upgradeWebSocket, memberSocket, maxConnections, maxConnectionsPerIp, trustProxy, peerAddress } = options;
@@ -68,10 +75,12 @@ export function registryGateway(options: RegistryGatewayOptions): RegistryGatewa
       }
       if (!registry.isReady()) throw new ProtocolError('unavailable', 'the message broker is unreachable');
       const release = hold(c, address);
+      const neverOpened = address === undefined ? undefined : setTimeout(release, OPEN_DEADLINE_MS);
       let member: Member | undefined;
       try {
         return await upgradeWebSocket(c, {
           onOpen(_event, ws) {
+            clearTimeout(neverOpened);
             member = registry.connect(request, memberSocket(ws));
           },
           onMessage(event) {
@@ -89,6 +98,7 @@ export function registryGateway(options: RegistryGatewayOptions): RegistryGatewa
           },
         });
       } catch (err) {
+        clearTimeout(neverOpened);
         release();
         throw err;
       }

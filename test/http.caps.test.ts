@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReplicas, type ReplicaSet } from './support/replicas.ts';
 import { eventually } from './support/eventually.ts';
@@ -121,4 +122,38 @@ describe.skipIf(!denoAvailable())('the per-address cap on Deno', () => {
       await deno.process.stop();
     }
   }, 30_000);
+
+  it('gives back the slot of a handshake the client reset right after sending it (Deno fires no event for it)', async () => {
+    const deno = await startDenoProcess('deno-caps-reset', { MAX_CONNECTIONS_PER_IP: String(CAP) });
+    try {
+      await resetHandshake(deno.port);
+      await resetHandshake(deno.port);
+      const url = `ws://127.0.0.1:${deno.port}/ws/lobby`;
+      const joinAll = async () => {
+        const clients = [];
+        try {
+          for (let i = 0; i < CAP; i++) clients.push(await TestClient.join(url));
+        } finally {
+          for (const { client } of clients) client.close();
+        }
+      };
+      await eventually(joinAll, 10_000);
+    } finally {
+      await deno.process.stop();
+    }
+  }, 30_000);
 });
+
+/** A good upgrade request on a raw socket, reset by the client as soon as it is written. */
+function resetHandshake(port: number): Promise<void> {
+  const request = ['GET /ws/lobby HTTP/1.1', `Host: 127.0.0.1:${port}`, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', '', ''].join('\r\n');
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve());
+    socket.on('connect', () => {
+      socket.write(request);
+      setImmediate(() => socket.resetAndDestroy());
+    });
+  });
+}
