@@ -17,7 +17,7 @@ export function loggablePath(url: string | undefined): string {
  * client repeating one bad request cannot fill the disk; a line written after
  * some were dropped says how many.
  */
-export function throttledLog(log: Logger, message: string): (context: object) => void {
+export function throttledLog(log: Logger, message: string, level: 'warn' | 'error' = 'error'): (context: object) => void {
   let windowStart = 0;
   let written = 0;
   let suppressed = 0;
@@ -32,7 +32,7 @@ export function throttledLog(log: Logger, message: string): (context: object) =>
       return;
     }
     written++;
-    log.error(suppressed > 0 ? { ...context, suppressed } : context, message);
+    log[level](suppressed > 0 ? { ...context, suppressed } : context, message);
     suppressed = 0;
   };
 }

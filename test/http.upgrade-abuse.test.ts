@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryBroker, MemoryBus } from '../src/broker/memory.ts';
 import { parseConfig } from '../src/config/config.ts';
 import type { Logger } from '../src/logger.ts';
@@ -100,4 +100,24 @@ describe('upgrades fetch cannot express', () => {
     expect(lines.length).toBeLessThanOrEqual(5);
     expect(JSON.stringify(lines).length).toBeLessThan(5 * 1000);
   });
+});
+
+describe('members that break the WebSocket protocol', () => {
+  it('300 sockets each sending a text frame that is not UTF-8: each closed with 1007, a few log lines, nothing on the console', async () => {
+    const consoleErrors = vi.spyOn(console, 'error');
+    const linesBefore = logLines.length;
+    try {
+      const url = `ws://127.0.0.1:${replica.port}/ws/lobby`;
+      for (let batch = 0; batch < 6; batch++) {
+        const clients = await Promise.all(Array.from({ length: 50 }, () => TestClient.join(url)));
+        for (const { client } of clients) client.ws.send(Buffer.from([0xc3, 0x28]), { binary: false });
+        const codes = await Promise.all(clients.map(({ client }) => client.closed));
+        expect(new Set(codes.map((c) => c.code))).toEqual(new Set([1007]));
+      }
+      expect(consoleErrors).not.toHaveBeenCalled();
+      expect(logLines.length - linesBefore).toBeLessThanOrEqual(15);
+    } finally {
+      consoleErrors.mockRestore();
+    }
+  }, 60_000);
 });

@@ -21,6 +21,13 @@ export type NodeSocketOptions = Pick<Config, 'maxFrameBytes' | 'pingIntervalMs' 
  */
 export function createNodeWebSockets(app: Hono, options: NodeSocketOptions, log: Logger) {
   // Its own app is used only by the listener that releases waiters (below), and accepts nothing.
+  const socketFailed = throttledLog(log, 'a member socket failed', 'warn');
+  // A client's protocol error (bad UTF-8, a frame too big) reaches this, not
+  // the member's onError: @hono/node-ws builds an ErrorEvent for it, which Node
+  // before 23 lacks, and hands the ReferenceError here (console.error by
+  // default, a stack trace per bad frame):
+  // https://github.com/honojs/middleware/blob/main/packages/node-ws/src/index.ts
+  const upgradeOptions = { onError: (err: unknown) => socketFailed({ err: err instanceof Error ? err.message : String(err) }) };
   const { wss, upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app: new Hono() });
   // ws reads this per connection; over it, ws closes with 1009 before buffering the rest.
   wss.options.maxPayload = options.maxFrameBytes;
@@ -54,7 +61,7 @@ export function createNodeWebSockets(app: Hono, options: NodeSocketOptions, log:
       incoming.socket.once('close', () => {
         if (!connected.has(incoming)) releaseWaiter(incoming);
       });
-      return upgradeWebSocket(c, events);
+      return upgradeWebSocket(c, events, upgradeOptions);
     },
     /** Calls `ended` when the request's TCP connection closes, whether or not it became a WebSocket. */
     onConnectionEnd(c: Context, ended: () => void): void {
