@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReplicas, type ReplicaSet } from './support/replicas.ts';
+import { TestClient } from './support/test-client.ts';
 import { IDLE_TIMEOUT_MS, PING_INTERVAL_MS, quietMemberStays, silentMemberIsDropped } from './support/liveness-checks.ts';
 
 /** PROTOCOL.md "Liveness" on a Node replica, with short settings. */
@@ -18,5 +19,34 @@ describe('liveness on Node', () => {
 
   it('keeps a member that answers pings though it sends no data', async () => {
     await quietMemberStays(set.wsUrl(0, 'lobby'));
+  });
+});
+
+describe('liveness on Node, with a ping interval almost as long as the idle timeout', () => {
+  const pingIntervalMs = 2000;
+  const idleTimeoutMs = 2100;
+  let slow: ReplicaSet;
+  beforeAll(async () => {
+    slow = await startReplicas(1, { pingIntervalMs, idleTimeoutMs });
+  });
+  afterAll(async () => {
+    await slow?.close();
+  });
+
+  it('drops a silent member about IDLE_TIMEOUT_MS after it was last heard, not a ping interval later', async () => {
+    const url = slow.wsUrl(0, 'lobby');
+    const { client: watcher } = await TestClient.join(url);
+    try {
+      const connectedAt = Date.now();
+      const silent = await TestClient.connect(url, { autoPong: false });
+      const { you } = await silent.next('welcome');
+      await watcher.next('leave', (f) => f.member.id === you.id, idleTimeoutMs + 3000);
+      const silentFor = Date.now() - connectedAt;
+      expect(silentFor).toBeGreaterThanOrEqual(idleTimeoutMs);
+      expect(silentFor).toBeLessThan(idleTimeoutMs + 1000);
+      silent.close();
+    } finally {
+      watcher.close();
+    }
   });
 });

@@ -1,20 +1,28 @@
 import { WebSocket } from 'ws';
 import type { Config } from '../config/config.ts';
 
+/** A silent socket is dropped at most this share of IDLE_TIMEOUT_MS late. */
+const IDLE_CHECKS_PER_TIMEOUT = 10;
+
 /**
  * A ping to every member each PING_INTERVAL_MS, and a drop for one that sent
- * nothing, pongs included, for IDLE_TIMEOUT_MS. One timer for all; a socket
- * only records when it was last heard from.
+ * nothing, pongs included, for IDLE_TIMEOUT_MS. One timer for all, ticking
+ * often enough that the drop is not a whole ping interval late; a socket only
+ * records when it was last heard from.
  */
 export function watchLiveness(clients: Set<WebSocket>, { pingIntervalMs, idleTimeoutMs }: Pick<Config, 'pingIntervalMs' | 'idleTimeoutMs'>) {
   const lastHeard = new WeakMap<WebSocket, number>();
+  const tickMs = Math.min(pingIntervalMs, Math.max(100, Math.floor(idleTimeoutMs / IDLE_CHECKS_PER_TIMEOUT)));
+  let lastPing = Date.now();
   const timer = setInterval(() => {
     const now = Date.now();
+    const ping = now - lastPing >= pingIntervalMs - tickMs / 2;
+    if (ping) lastPing = now;
     for (const ws of clients) {
       if (now - (lastHeard.get(ws) ?? now) >= idleTimeoutMs) ws.terminate();
-      else if (ws.readyState === WebSocket.OPEN) ws.ping();
+      else if (ping && ws.readyState === WebSocket.OPEN) ws.ping();
     }
-  }, pingIntervalMs);
+  }, tickMs);
   timer.unref();
   return {
     track(ws: WebSocket): void {
@@ -27,4 +35,3 @@ export function watchLiveness(clients: Set<WebSocket>, { pingIntervalMs, idleTim
     stop: () => clearInterval(timer),
   };
 }
-
