@@ -64,7 +64,7 @@ export function parseConfig(env: Env, defaults: { instanceId: string }): Config 
     idleTimeoutMs: idleTimeout(env),
     presenceLimit: integer(env, 'PRESENCE_LIMIT', DEFAULT_PRESENCE_LIMIT, 1, 1_000_000),
     roomTtlSeconds: integer(env, 'ROOM_TTL', DEFAULT_ROOM_TTL_SECONDS, 0, 10 * 365 * 24 * 3600),
-    metricsToken: text(env, 'METRICS_TOKEN', '', /^[\x21-\x7e]{16,256}$/, '16–256 printable ASCII characters without spaces') || undefined,
+    metricsToken: secret(env, 'METRICS_TOKEN', /^[\x21-\x7e]{16,256}$/, '16–256 printable ASCII characters without spaces'),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
   };
 }
@@ -99,6 +99,13 @@ function idleTimeout(env: Env): number {
     throw new ConfigError(`IDLE_TIMEOUT_MS=${timeout} is not valid: expected more than PING_INTERVAL_MS (${interval})`);
   }
   return timeout;
+}
+
+/** As text(), for a value that must never be echoed. */
+function secret(env: Env, name: string, pattern: RegExp, accepts: string): string | undefined {
+  const raw = present(env, name);
+  if (raw !== undefined && !pattern.test(raw)) throw new ConfigError(`${name} is not valid: expected ${accepts}`);
+  return raw;
 }
 
 function text(env: Env, name: string, fallback: string, pattern: RegExp, accepts: string): string {
