@@ -4,6 +4,7 @@ import type { MemberGateway } from './member-gateway.ts';
 import { createErrorHandler } from './refusal.ts';
 import { createHealthRoutes } from './health.ts';
 import { createWebSocketRoute } from './ws.ts';
+import { type AccessSource, OPEN_ACCESS } from './access.ts';
 import { securityHeaders } from './security-headers.ts';
 import { staticRanges } from './static-range.ts';
 
@@ -11,6 +12,8 @@ export type { MemberGateway } from './member-gateway.ts';
 
 export interface AppOptions {
   gateway: MemberGateway;
+  /** Tokens and origins; absent: anyone may connect, as in v1. */
+  access?: AccessSource;
   /** Serves `static/` (the chat page at `/`) where the runtime does not serve it before the app. */
   serveStatic?: MiddlewareHandler;
   log: Logger;
@@ -28,7 +31,7 @@ export function mountApp<A extends Hono<any>>(app: A, options: AppOptions): A {
   app.onError(createErrorHandler(options.log));
   app.use(securityHeaders());
   app.route('/', createHealthRoutes(options.gateway));
-  app.route('/', createWebSocketRoute(options.gateway));
+  app.route('/', createWebSocketRoute(options.gateway, options.access ?? (() => OPEN_ACCESS)));
   options.extend?.(app as unknown as Hono);
   if (options.serveStatic) {
     // Workers Assets reads static/_headers and never serves it; neither do the others.

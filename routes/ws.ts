@@ -1,9 +1,15 @@
-import { Hono } from 'hono';
-import { ProtocolError, parseConnectRequest } from '../src/protocol/index.ts';
+import { type Context, Hono } from 'hono';
+import { grantsRoom } from '../src/auth/claims.ts';
+import { type ConnectRequest, ProtocolError, parseConnectRequest } from '../src/protocol/index.ts';
+import { type Access, type AccessSource, tokenOf } from './access.ts';
 import type { MemberGateway } from './member-gateway.ts';
 
-/** `GET /ws/:room`: every check runs before the upgrade, so a refusal is plain HTTP with a JSON body. */
-export function createWebSocketRoute(gateway: MemberGateway): Hono {
+/**
+ * `GET /ws/:room`: every check runs before the upgrade, so a refusal is plain
+ * HTTP with a JSON body, in PROTOCOL.md's order: 400 (room, name, upgrade),
+ * 403 origin, 401 token, 403 room grant; then the gateway's own (429, 503).
+ */
+export function createWebSocketRoute(gateway: MemberGateway, access: AccessSource): Hono {
   const app = new Hono();
   // No room is a bad room: 400, not 404.
   const noRoom = (): never => {
@@ -11,12 +17,26 @@ export function createWebSocketRoute(gateway: MemberGateway): Hono {
   };
   app.get('/ws', noRoom);
   app.get('/ws/', noRoom);
-  return app.get('/ws/:room', (c) => {
-    const request = parseConnectRequest(c.req.param('room'), c.req.query('name'), c.req.query('since'));
+  return app.get('/ws/:room', async (c) => {
+    const { verifier, originAllowed } = await access(c);
+    // With a token, the name is the token's: the query's is ignored, not checked.
+    const request = parseConnectRequest(c.req.param('room'), verifier ? undefined : c.req.query('name'), c.req.query('since'));
     const problem = handshakeProblem(c.req.method, c.req.raw.headers);
     if (problem) throw new ProtocolError('bad_request', `this endpoint needs a WebSocket upgrade: ${problem}`);
-    return gateway.connect(c, request);
+    if (originAllowed && !originAllowed(c.req.header('origin'))) {
+      throw new ProtocolError('forbidden', 'this Origin may not connect');
+    }
+    return gateway.connect(c, verifier ? await withToken(c, request, verifier) : request);
   });
+}
+
+/** The request as the token says: its name and user, until its expiry; or a 401/403 ProtocolError. */
+async function withToken(c: Context, request: ConnectRequest, verifier: NonNullable<Access['verifier']>): Promise<ConnectRequest> {
+  const token = tokenOf(c);
+  if (token === undefined) throw new ProtocolError('unauthorized', 'a token is needed: ?token=<jwt> or Authorization: Bearer <jwt>');
+  const claims = await verifier.verify(token);
+  if (!grantsRoom(claims.rooms, request.room)) throw new ProtocolError('forbidden', 'the token does not grant this room');
+  return { ...request, name: claims.name, user: claims.sub, expiresAt: claims.exp * 1000 };
 }
 
 /** RFC 7230's token characters, which ws also allows in a subprotocol name. */

@@ -1,4 +1,4 @@
-import type { ChatMessage, MemberInfo } from '../protocol/index.ts';
+import { type ChatMessage, type MemberInfo, publicMember } from '../protocol/index.ts';
 import type { RoomEvent } from './broker.ts';
 
 /** What the members hash holds per member: who, and which replica incarnation recorded it. */
@@ -12,16 +12,16 @@ export type StreamEntry = [id: string, fields: string[]];
 
 /** The stream entry's and the channel's body of a message. */
 export function encodeMessageBody(from: MemberInfo, text: string): string {
-  return JSON.stringify({ from: { id: from.id, name: from.name }, text });
+  return JSON.stringify({ from: publicMember(from), text });
 }
 
 /** A member as others see it, in `join`/`leave` payloads. */
 export function publicJson(member: MemberInfo): string {
-  return JSON.stringify({ id: member.id, name: member.name });
+  return JSON.stringify(publicMember(member));
 }
 
 export function storedJson(member: MemberInfo, instance: string, boot: string): string {
-  return JSON.stringify({ id: member.id, name: member.name, instance, boot } satisfies StoredMember);
+  return JSON.stringify({ ...publicMember(member), instance, boot } satisfies StoredMember);
 }
 
 /** A room channel's payload (see redis-scripts.ts), or null when it is not one. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { MemberInfo } from '../protocol/index.ts';
+import { type MemberInfo, publicMember } from '../protocol/index.ts';
 import type { Logger } from '../logger.ts';
 import { type StoredMember, publicJson, storedJson } from './redis-codec.ts';
 import { type RedisConnections, describe, pause } from './redis-connection.ts';
@@ -61,7 +61,7 @@ export class RedisPresence {
   /** Everyone in the room on a living incarnation, once the dead ones were swept. */
   async members(room: string): Promise<MemberInfo[]> {
     const living = await this.sweepDeadIncarnations(room);
-    return living.map((m) => ({ id: m.id, name: m.name }));
+    return living.map(publicMember);
   }
 
   /**

@@ -9,6 +9,8 @@ import {
   DEFAULT_RATE_LIMIT,
   DEFAULT_SEND_BUFFER_LIMIT,
 } from '../protocol/index.ts';
+import { parseAllowedOrigins } from '../auth/allowed-origins.ts';
+import type { AuthSettings } from '../auth/token-verifier.ts';
 
 /** A replica's configuration, read from the environment by every server runtime alike. */
 export interface Config {
@@ -35,6 +37,10 @@ export interface Config {
   roomTtlSeconds: number;
   /** When set, `/metrics` needs `Authorization: Bearer <token>`; when not, it answers loopback addresses only. */
   metricsToken: string | undefined;
+  /** Token settings; no key (neither secret nor public key) means auth is off. */
+  auth: AuthSettings;
+  /** ALLOWED_ORIGINS as given (checked here); unset: any Origin is accepted. */
+  allowedOrigins: string | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -65,6 +71,8 @@ export function parseConfig(env: Env, defaults: { instanceId: string }): Config 
     presenceLimit: integer(env, 'PRESENCE_LIMIT', DEFAULT_PRESENCE_LIMIT, 1, 1_000_000),
     roomTtlSeconds: integer(env, 'ROOM_TTL', DEFAULT_ROOM_TTL_SECONDS, 0, 10 * 365 * 24 * 3600),
     metricsToken: secret(env, 'METRICS_TOKEN', /^[\x21-\x7e]{16,256}$/, '16–256 printable ASCII characters without spaces'),
+    auth: authSettings(env),
+    allowedOrigins: allowedOrigins(env),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
   };
 }
@@ -99,6 +107,32 @@ function idleTimeout(env: Env): number {
     throw new ConfigError(`IDLE_TIMEOUT_MS=${timeout} is not valid: expected more than PING_INTERVAL_MS (${interval})`);
   }
   return timeout;
+}
+
+/**
+ * The key settings, checked as far as can be without importing the key (a
+ * PEM is imported at start, by createTokenVerifier). Secrets are never echoed.
+ */
+function authSettings(env: Env): AuthSettings {
+  const secret = present(env, 'AUTH_SECRET');
+  const publicKey = present(env, 'AUTH_PUBLIC_KEY');
+  if (secret !== undefined && publicKey !== undefined) {
+    throw new ConfigError('AUTH_SECRET and AUTH_PUBLIC_KEY are both set: set one (a secret for HS256, or a public key)');
+  }
+  if (secret !== undefined && new TextEncoder().encode(secret).length < 32) {
+    throw new ConfigError('AUTH_SECRET is not valid: expected at least 32 bytes (openssl rand -hex 32 makes one)');
+  }
+  return { secret, publicKey, issuer: present(env, 'AUTH_ISSUER'), audience: present(env, 'AUTH_AUDIENCE') };
+}
+
+function allowedOrigins(env: Env): string | undefined {
+  const raw = present(env, 'ALLOWED_ORIGINS');
+  try {
+    parseAllowedOrigins(raw);
+  } catch (err) {
+    throw new ConfigError(`ALLOWED_ORIGINS is not valid: ${(err as Error).message}`);
+  }
+  return raw;
 }
 
 /** As text(), for a value that must never be echoed. */

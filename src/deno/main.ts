@@ -8,6 +8,7 @@ import { awaitSocketsClosed, displayUrl } from '../server/closing.ts';
 import { exitOnSignals } from '../server/exit-on-signals.ts';
 import { createLogger } from '../server/logger.ts';
 import { listenRefusal, readConfig } from '../server/read-config.ts';
+import { readAccess } from '../server/read-access.ts';
 import { denoHost } from './host.ts';
 import { createDenoSockets } from './member-socket.ts';
 import { upgradeWebSocket } from './upgrade-websocket.ts';
@@ -15,9 +16,10 @@ import { upgradeWebSocket } from './upgrade-websocket.ts';
 const STATIC_ROOT = new URL('../../static', import.meta.url).pathname;
 
 const config = readConfig(denoHost);
+const access = await readAccess(config, denoHost);
 const log = createLogger(config);
 const broker = createBroker(config, log);
-const registry = createRegistry(config, broker, log);
+const registry = createRegistry(config, broker, log, access);
 const sockets = createDenoSockets();
 /**
  * Deno's server WebSocket has no ping of its own to call: Deno pings a socket
@@ -28,6 +30,7 @@ const sockets = createDenoSockets();
  */
 const upgradeOptions = { idleTimeout: Math.max(1, Math.round(config.idleTimeoutMs / 1000)) };
 const app = mountApp(new Hono(), {
+  access: () => access,
   gateway: registryGateway({
     registry,
     upgradeWebSocket: (c, events) => upgradeWebSocket(c, events, upgradeOptions),

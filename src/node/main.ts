@@ -2,12 +2,14 @@ import { brokerName, createBroker } from '../server/create-broker.ts';
 import { exitOnSignals } from '../server/exit-on-signals.ts';
 import { createLogger } from '../server/logger.ts';
 import { readConfig } from '../server/read-config.ts';
+import { readAccess } from '../server/read-access.ts';
 import { exitOnListenError } from './env-config.ts';
 import { nodeHost } from './host.ts';
 import { startReplica } from './replica.ts';
 
 const config = readConfig(nodeHost);
+const access = await readAccess(config, nodeHost);
 const log = createLogger(config);
-const replica = await startReplica({ config, broker: createBroker(config, log), log }).catch(exitOnListenError);
+const replica = await startReplica({ config, broker: createBroker(config, log), log, access }).catch(exitOnListenError);
 log.info({ url: replica.url, broker: brokerName(config) }, `listening on ${replica.url}`);
 exitOnSignals(nodeHost, replica.close, log);

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import { createRegistry } from '../server/create-registry.ts';
 import { awaitSocketsClosed, displayUrl } from '../server/closing.ts';
 import { mountApp } from '../../routes/app.ts';
+import { type Access, createAccess } from '../../routes/access.ts';
 import { registryGateway } from '../../routes/registry-gateway.ts';
 import { createNodeWebSockets, nodeMemberSocket } from './websocket-server.ts';
 import { createMetrics } from './metrics.ts';
@@ -32,12 +33,15 @@ export interface ReplicaOptions {
   config: Config;
   broker: Broker;
   log: Logger;
+  /** Made from `config` when not given (rejects with AuthKeyError for a key that cannot be read). */
+  access?: Access;
 }
 
 /** One Node replica: the shared app on @hono/node-server, listening once this resolves. */
-export async function startReplica({ config, broker, log }: ReplicaOptions): Promise<Replica> {
+export async function startReplica({ config, broker, log, access: given }: ReplicaOptions): Promise<Replica> {
+  const access = given ?? (await createAccess(config));
   const metrics = createMetrics({ token: config.metricsToken });
-  const registry = createRegistry(config, broker, log, metrics.roomMetrics);
+  const registry = createRegistry(config, broker, log, access, metrics.roomMetrics);
   metrics.watch(registry, broker);
   const app = new Hono();
   const sockets = createNodeWebSockets(app, config, log);
@@ -53,6 +57,7 @@ export async function startReplica({ config, broker, log }: ReplicaOptions): Pro
   });
   mountApp(app, {
     gateway,
+    access: () => access,
     log,
     serveStatic: serveStatic({ root: STATIC_ROOT }),
     extend: metrics.mount,

@@ -15,6 +15,7 @@ const text = z
 export const clientFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message'), text, ref: ref.optional() }),
   z.object({ type: z.literal('ping') }),
+  z.object({ type: z.literal('refresh'), token: z.string() }),
 ]);
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
@@ -46,7 +47,7 @@ function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid frame';
   if (issue.code === 'invalid_union' && issue.path.length === 0) {
-    return 'type must be "message" or "ping"';
+    return 'type must be "message", "ping" or "refresh"';
   }
   const field = issue.path.join('.') || 'frame';
   if (issue.code === 'invalid_type') {

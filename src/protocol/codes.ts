@@ -27,6 +27,8 @@ export const CloseCode = {
   tooBig: { code: 1009, reason: 'frame too large', reconnect: false },
   /** The instance is shutting down; another one will serve. */
   serviceRestart: { code: 1012, reason: 'server restarting', reconnect: true },
+  /** The member's token expired: fetch a new one and reconnect with `since`. */
+  tokenExpired: { code: 4001, reason: 'token expired', reconnect: true },
   /** The client read too slowly, or the broker failed during its join. */
   tryAgainLater: { code: 1013, reason: 'try again later', reconnect: true },
 } as const;

@@ -9,6 +9,10 @@ export interface ConnectRequest {
   name: string | undefined;
   /** The raw `since`; a malformed one is not an error, it just cannot recover. */
   since: string | undefined;
+  /** With a token: its `sub`, which every member object then carries as `user`. */
+  user?: string;
+  /** With a token: when it expires (ms since the epoch); the connection closes with 4001 then. */
+  expiresAt?: number;
 }
 
 export function parseConnectRequest(room: string, name: string | undefined, since: string | undefined): ConnectRequest {

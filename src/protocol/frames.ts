@@ -3,6 +3,8 @@ import type { ErrorCode } from './codes.ts';
 export interface MemberInfo {
   readonly id: string;
   readonly name: string;
+  /** The token's `sub`, when the server runs with a key. */
+  readonly user?: string;
 }
 
 /** A message as the broker stores and delivers it; `from` is set by the server, never the client. */
@@ -44,6 +46,10 @@ export interface CountFrame {
   type: 'count';
   members: number;
 }
+export interface RefreshedFrame {
+  type: 'refreshed';
+  exp: number;
+}
 export interface PongFrame {
   type: 'pong';
 }
@@ -54,7 +60,7 @@ export interface ErrorFrame {
   ref?: string;
 }
 
-export type ServerFrame = WelcomeFrame | MessageFrame | AckFrame | PresenceFrame | CountFrame | PongFrame | ErrorFrame;
+export type ServerFrame = WelcomeFrame | MessageFrame | AckFrame | PresenceFrame | CountFrame | RefreshedFrame | PongFrame | ErrorFrame;
 
 /**
  * The one serialization of a message for the wire. Field order is fixed here so
@@ -69,7 +75,17 @@ export function encodeAck(id: string, ts: number, ref: string | undefined): stri
 }
 
 export function encodePresence(type: 'join' | 'leave', member: MemberInfo): string {
-  return JSON.stringify({ type, member: { id: member.id, name: member.name } });
+  return JSON.stringify({ type, member: publicMember(member) });
+}
+
+/** A member object as every frame writes it: `user` only when there is one. */
+export function publicMember(member: MemberInfo): MemberInfo {
+  return member.user === undefined ? { id: member.id, name: member.name } : { id: member.id, name: member.name, user: member.user };
+}
+
+/** The answer to a `refresh` whose token was accepted: its `exp`, in seconds. */
+export function encodeRefreshed(exp: number): string {
+  return `{"type":"refreshed","exp":${exp}}`;
 }
 
 export function encodeError(code: ErrorCode, message: string, ref?: string): string {

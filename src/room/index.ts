@@ -5,3 +5,4 @@ export * from './room.ts';
 export * from './room-registry.ts';
 export * from './room-options.ts';
 export * from './token-bucket.ts';
+export * from './member-deadlines.ts';

@@ -12,10 +12,12 @@ import {
   encodeAck,
   encodeError,
   encodeMessage,
+  encodeRefreshed,
   parseClientFrame,
   utf8Length,
 } from '../protocol/index.ts';
 import { BrokerUnavailableError } from '../broker/broker.ts';
+import { type TokenClaims, grantsRoom } from '../auth/claims.ts';
 import type { MemberSocket } from './member-socket.ts';
 import type { RoomOptions } from './room-options.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -135,6 +137,7 @@ export class Member {
     const frame = parseClientFrame(data);
     if (frame instanceof ProtocolError) return this.reply(encodeError(frame.code, frame.message, frame.ref));
     if (frame.type === 'ping') return this.reply(PONG);
+    if (frame.type === 'refresh') return void this.refresh(frame.token);
     if (this.messages && !this.messages.take()) {
       const message = `more than ${this.options.rateLimit} messages a second; this one was dropped`;
       return this.reply(encodeError('rate_limited', message, frame.ref));
@@ -167,6 +170,29 @@ export class Member {
   socketClosed(): void {
     this.closed = true;
     this.gone();
+  }
+
+  /**
+   * A new token for this connection: one for the same `sub` that grants this
+   * room moves the deadline; any other leaves the old one standing. Never renames.
+   */
+  private async refresh(token: string): Promise<void> {
+    const { verifyToken, deadlines } = this.options;
+    if (!verifyToken || !deadlines) {
+      return this.reply(encodeError('bad_request', 'this server runs without tokens; refresh is not used'));
+    }
+    let claims: TokenClaims;
+    try {
+      claims = await verifyToken(token);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      return this.reply(encodeError('unauthorized', `refresh refused: ${err.message}`));
+    }
+    if (claims.sub !== this.info.user) return this.reply(encodeError('unauthorized', 'refresh refused: the token is for another user'));
+    if (!grantsRoom(claims.rooms, this.room)) return this.reply(encodeError('unauthorized', 'refresh refused: the token does not grant this room'));
+    if (this.closed) return;
+    deadlines.set(this, claims.exp * 1000);
+    this.reply(encodeRefreshed(claims.exp));
   }
 
   private async publish(frame: ClientMessage): Promise<void> {

@@ -1,5 +1,7 @@
 import type { Broker } from '../broker/broker.ts';
 import type { Logger } from '../logger.ts';
+import type { TokenClaims } from '../auth/claims.ts';
+import type { MemberDeadlines } from './member-deadlines.ts';
 
 export interface RoomOptions {
   broker: Broker;
@@ -13,6 +15,10 @@ export interface RoomOptions {
   /** Above this many members a room sends `count` (at most once a second) instead of `join`/`leave`. */
   presenceLimit: number;
   log: Logger;
+  /** Checks a `refresh`'s token; absent when the server runs without a key. */
+  verifyToken?: (token: string) => Promise<TokenClaims>;
+  /** Closes members when their token expires; absent when the server runs without a key. */
+  deadlines?: MemberDeadlines;
   metrics?: RoomMetrics;
   now?: () => number;
 }

@@ -34,7 +34,9 @@ export class RoomRegistry {
    * frames it sends are handled; its welcome follows when the broker answers.
    */
   connect(request: ConnectRequest, socket: MemberSocket): Member {
-    const info: MemberInfo = { id: `c_${randomLetters(16)}`, name: request.name ?? `anon-${randomLetters(4)}` };
+    const id = `c_${randomLetters(16)}`;
+    const name = request.name ?? `anon-${randomLetters(4)}`;
+    const info: MemberInfo = request.user === undefined ? { id, name } : { id, name, user: request.user };
     const member = new Member(info, request.room, socket, this.options);
     if (this.closing) {
       // Its upgrade was under way when shutdown began.
@@ -44,6 +46,7 @@ export class RoomRegistry {
     const room = this.enter(member);
     let joined = false;
     member.onGone = () => this.gone(room, member, joined);
+    if (request.expiresAt !== undefined) this.options.deadlines?.set(member, request.expiresAt);
     void this.admit(room, member, request.since, () => (joined = true));
     return member;
   }
@@ -74,6 +77,7 @@ export class RoomRegistry {
   }
 
   private gone(room: Room, member: Member, joined: boolean): void {
+    this.options.deadlines?.clear(member);
     this.memberCount--;
     room.remove(member);
     if (joined) void this.leave(room, member.info);

@@ -1,0 +1,29 @@
+import type { Context } from 'hono';
+import { parseAllowedOrigins } from '../src/auth/allowed-origins.ts';
+import { type AuthSettings, type TokenVerifier, createTokenVerifier } from '../src/auth/token-verifier.ts';
+
+/** Who may connect (PROTOCOL.md v1.1): the token key and the Origin allow-list, each absent when off. */
+export interface Access {
+  readonly verifier: TokenVerifier | undefined;
+  readonly originAllowed: ((origin: string | undefined) => boolean) | undefined;
+}
+
+export const OPEN_ACCESS: Access = { verifier: undefined, originAllowed: undefined };
+
+/** How a runtime hands the routes its Access: made once at start, or (at the edge) from the request's bindings. */
+export type AccessSource = (c: Context) => Access | Promise<Access>;
+
+/** The Access the settings describe; rejects with AuthKeyError for a key that cannot be read. */
+export async function createAccess(settings: { auth: AuthSettings; allowedOrigins: string | undefined }): Promise<Access> {
+  return { verifier: await createTokenVerifier(settings.auth), originAllowed: parseAllowedOrigins(settings.allowedOrigins) };
+}
+
+/**
+ * The token of an upgrade: `Authorization: Bearer` (any letter case) wins over
+ * `?token=`; an Authorization header of another scheme is ignored.
+ */
+export function tokenOf(c: Context): string | undefined {
+  const header = c.req.header('authorization');
+  const bearer = header?.match(/^bearer[ \t]+(\S+)[ \t]*$/i)?.[1];
+  return bearer ?? (c.req.query('token') || undefined);
+}

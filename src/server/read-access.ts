@@ -1,0 +1,15 @@
+import { type Access, createAccess } from '../../routes/access.ts';
+import { AuthKeyError } from '../auth/token-verifier.ts';
+import type { Config } from '../config/config.ts';
+import type { ServerHost } from './host.ts';
+
+/** The configured key and origins, read once at start; a key that cannot be used ends the process with one line and exit code 2. */
+export async function readAccess(config: Config, host: ServerHost): Promise<Access> {
+  try {
+    return await createAccess(config);
+  } catch (err) {
+    if (!(err instanceof AuthKeyError)) throw err;
+    host.printError(`chat: ${err.message}`);
+    return host.exit(2);
+  }
+}
