@@ -9,6 +9,7 @@ if (denoAvailable()) {
   describeProtocolConformance(
     {
       runtime: 'Deno (in-memory broker)',
+      connectionCaps: true,
       knownDifferences: {
         'invalid-utf8': 'Deno drops the connection without a close frame (the client sees 1006) before our code sees the frame',
       },

@@ -8,6 +8,7 @@ let set: ReplicaSet;
 
 describeProtocolConformance({
   runtime: 'Node (in-memory broker)',
+  connectionCaps: true,
   async start() {
     set = await startReplicas(1);
     return { port: set.replicas[0]!.port, close: () => set.close() };

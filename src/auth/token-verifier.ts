@@ -23,6 +23,8 @@ export class AuthKeyError extends Error {
 }
 
 const PUBLIC_KEY_ALGORITHMS: readonly TokenAlgorithm[] = ['RS256', 'ES256', 'EdDSA'];
+/** The smallest RSA modulus jose verifies RS256 with. */
+const MIN_RSA_BITS = 2048;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
@@ -46,11 +48,18 @@ export async function createTokenVerifier(settings: AuthSettings): Promise<Token
   if (settings.publicKey !== undefined) {
     const pem = settings.publicKey.replace(/\\n/g, '\n').trim();
     for (const algorithm of PUBLIC_KEY_ALGORITHMS) {
+      let key: CryptoKey;
       try {
-        return verifier(algorithm, await importSPKI(pem, algorithm), rules);
+        key = await importSPKI(pem, algorithm);
       } catch {
-        // Not a key of this algorithm's type: try the next.
+        continue; // Not a key of this algorithm's type: try the next.
       }
+      // jose refuses RS256 with a modulus under 2048 bits at every verify: refuse the start instead.
+      const bits = (key.algorithm as Partial<RsaHashedKeyAlgorithm>).modulusLength;
+      if (bits !== undefined && bits < MIN_RSA_BITS) {
+        throw new AuthKeyError(`AUTH_PUBLIC_KEY is an RSA key of ${bits} bits: RS256 needs at least ${MIN_RSA_BITS}`);
+      }
+      return verifier(algorithm, key, rules);
     }
     throw new AuthKeyError('AUTH_PUBLIC_KEY is not a PEM public key (SPKI) of RSA, P-256 or Ed25519');
   }

@@ -27,6 +27,12 @@ export interface ConformanceDriver {
    * Each start costs seconds on some runtimes: the suite calls it rarely.
    */
   startWith(env: Record<string, string>): Promise<ServerUnderTest>;
+  /**
+   * True where MAX_CONNECTIONS and MAX_CONNECTIONS_PER_IP bound a server (Node
+   * and Deno); at the edge there is no replica to fill, the platform bounds
+   * connections, so the rows on those caps are left out there.
+   */
+  readonly connectionCaps?: boolean;
   /** Makes the broker unreachable until the returned function is called. */
   breakBroker?(): () => void;
   /** Closes members as an instance shutting down does (SIGTERM). */

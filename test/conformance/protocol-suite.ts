@@ -4,6 +4,7 @@ import { TestClient } from '../support/test-client.ts';
 import type { ConformanceDriver, PlatformRow, ServerUnderTest } from './driver.ts';
 import { HANDSHAKE, MALFORMED_HANDSHAKES } from './handshakes.ts';
 import { rawRequest } from './raw-http.ts';
+import { describeTokenConformance } from './token-suite.ts';
 
 /**
  * PROTOCOL.md, checked over real sockets against one runtime. Written once and
@@ -39,16 +40,7 @@ export function describeProtocolConformance(driver: ConformanceDriver, startTime
       clients.push(client);
       return client;
     }
-    async function refusal(path: string): Promise<{ status: number; body: unknown }> {
-      try {
-        const client = await TestClient.connect(`ws://127.0.0.1:${server.port}${path}`);
-        client.close();
-      } catch (err: any) {
-        if (err.status) return { status: err.status, body: err.body };
-        throw err;
-      }
-      throw new Error(`${path} was upgraded`);
-    }
+    const refusal = (path: string) => TestClient.refusal(`ws://127.0.0.1:${server.port}${path}`);
     /**
      * Publishes `texts` in this order through members of the room, each kept
      * under its burst of 40, so that no message meets the rate limit.
@@ -147,6 +139,22 @@ export function describeProtocolConformance(driver: ConformanceDriver, startTime
         const { client } = await join(freshRoom('ping'));
         client.send({ type: 'ping' });
         expect(await client.next('pong')).toEqual({ type: 'pong' });
+      });
+
+      it('answers refresh with bad_request on a server without a key, and keeps the connection', async () => {
+        const { client } = await join(freshRoom('no-key-refresh'));
+        client.send({ type: 'refresh', token: 'eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl' });
+        expect(await client.next('*')).toEqual({ type: 'error', code: 'bad_request', message: expect.any(String) });
+        client.send({ type: 'ping' });
+        await client.next('pong');
+      });
+
+      it('accepts any Origin, null included, and ignores a token, without an allow-list or a key', async () => {
+        for (const origin of ['https://anywhere.example', 'null']) {
+          const { client, welcome } = await TestClient.join(wsUrl(freshRoom('any-origin'), { name: 'x', token: 'not-a-jwt' }), { headers: { Origin: origin } });
+          clients.push(client);
+          expect(welcome.you).toEqual({ id: expect.any(String), name: 'x' });
+        }
       });
     });
 
@@ -526,6 +534,8 @@ export function describeProtocolConformance(driver: ConformanceDriver, startTime
         expect(welcome.members).toHaveLength(LIMIT);
       }, BIG_ROOM_TIMEOUT_MS);
     });
+
+    describeTokenConformance(driver, startTimeoutMs);
 
     if (driver.shutdown) {
       const shutdown = driver.shutdown.bind(driver);

@@ -16,6 +16,8 @@ export class TestClient {
   /** When each of `received` arrived (Date.now), for assertions on pace. */
   readonly receivedAt: number[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** When the socket closed (Date.now), once it has. */
+  closedAt: number | undefined;
   private readonly waiters = new Set<() => void>();
 
   private constructor(readonly ws: WebSocket) {
@@ -27,6 +29,7 @@ export class TestClient {
       this.wakeAll();
     });
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => {
+      this.closedAt = Date.now();
       resolve({ code, reason: reason.toString() });
       this.wakeAll();
     }));
@@ -53,9 +56,22 @@ export class TestClient {
     });
   }
 
+  /** The HTTP refusal of an upgrade that must be refused; fails when it is upgraded. */
+  static async refusal(url: string, options: WebSocket.ClientOptions = {}): Promise<Refusal> {
+    let client: TestClient;
+    try {
+      client = await TestClient.connect(url, options);
+    } catch (err: any) {
+      if (err.status) return { status: err.status, body: err.body };
+      throw err;
+    }
+    client.close();
+    throw new Error(`${url} was upgraded`);
+  }
+
   /** Connects and takes the welcome and its backlog. */
-  static async join(url: string): Promise<{ client: TestClient; welcome: any; backlog: any[] }> {
-    const client = await TestClient.connect(url);
+  static async join(url: string, options: WebSocket.ClientOptions = {}): Promise<{ client: TestClient; welcome: any; backlog: any[] }> {
+    const client = await TestClient.connect(url, options);
     const welcome = await client.next('welcome');
     const backlog: any[] = [];
     for (let i = 0; i < welcome.backlog; i++) backlog.push(await client.next('message'));
@@ -100,6 +116,12 @@ export class TestClient {
   async say(text: string, ref = `r-${Math.random().toString(36).slice(2)}`): Promise<any> {
     this.send({ type: 'message', text, ref });
     return this.next('ack', (f) => f.ref === ref);
+  }
+
+  /** How the server closed the socket, or null when it is still open `withinMs` from now. */
+  closedWithin(withinMs: number): Promise<{ code: number; reason: string } | null> {
+    const timeout = new Promise<null>((resolve) => setTimeout(resolve, withinMs, null).unref());
+    return Promise.race([this.closed, timeout]);
   }
 
   close(): void {
