@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { denoAvailable, runDenoEntry, startDenoProcess } from './support/deno-process.ts';
 import { freePort } from './support/service-process.ts';
 import { TestClient } from './support/test-client.ts';
+import { BAD_KEY_SETTINGS } from './conformance/bad-key-settings.ts';
 
 /** `npm run start:deno` as a real process: its start and its stop, as on Node. */
 describe.runIf(denoAvailable())('the Deno entry', () => {
@@ -10,6 +11,16 @@ describe.runIf(denoAvailable())('the Deno entry', () => {
     const deno = runDenoEntry('deno-bad-variable', { PORT: '8080', RATE_LIMIT: 'fast' });
     expect((await deno.exited).code).toBe(2);
     expect(deno.logs.trim()).toBe('chat: RATE_LIMIT="fast" is not valid: expected a whole number from 0 to 10000');
+    await deno.stop();
+  });
+
+  it.each(BAD_KEY_SETTINGS)('refuses $what in one line naming it, with exit code 2, never showing the secret', async ({ env, names, secret }) => {
+    const deno = runDenoEntry('deno-bad-key', { PORT: '0', ...env });
+    expect((await deno.exited).code).toBe(2);
+    const lines = deno.logs.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^chat: .*${names}`));
+    expect(deno.logs).not.toContain(secret);
     await deno.stop();
   });
 

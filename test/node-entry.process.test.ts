@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceProcess, freePort, freePortPair } from './support/service-process.ts';
 import { TestClient } from './support/test-client.ts';
 import { redisAvailable } from './support/redis-server.ts';
+import { BAD_KEY_SETTINGS } from './conformance/bad-key-settings.ts';
 
 const started: ServiceProcess[] = [];
 function start(name: string, entry: string, env: Record<string, string>): ServiceProcess {
@@ -34,6 +35,15 @@ describe('npm start (src/node/main.ts) as a real process', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(name);
     expect(lines[0]).toMatch(/expected/);
+  });
+
+  it.each(BAD_KEY_SETTINGS)('refuses $what in one line naming it, with exit code 2, never showing the secret', async ({ env, names, secret }) => {
+    const service = start('main', 'src/node/main.ts', { PORT: '0', HOST: '127.0.0.1', ...env });
+    expect((await service.exited).code).toBe(2);
+    const lines = service.logs.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^chat: .*${names}`));
+    expect(service.logs).not.toContain(secret);
   });
 
   it('says which port is in use, in one line, instead of a stack trace', async () => {
