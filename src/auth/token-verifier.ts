@@ -55,7 +55,7 @@ export async function createTokenVerifier(settings: AuthSettings): Promise<Token
         continue; // Not a key of this algorithm's type: try the next.
       }
       // jose refuses RS256 with a modulus under 2048 bits at every verify: refuse the start instead.
-      const bits = (key.algorithm as Partial<RsaHashedKeyAlgorithm>).modulusLength;
+      const bits = (key.algorithm as { modulusLength?: number }).modulusLength;
       if (bits !== undefined && bits < MIN_RSA_BITS) {
         throw new AuthKeyError(`AUTH_PUBLIC_KEY is an RSA key of ${bits} bits: RS256 needs at least ${MIN_RSA_BITS}`);
       }
