@@ -13,7 +13,8 @@ export interface EdgeProcess {
  * The Worker and its Durable Objects in workerd, started the way the README
  * says (`npm run dev:edge`), on a free loopback port, with its storage in a
  * temporary folder that goes when it stops. `vars` are the Worker's variables
- * (as wrangler.toml `[vars]` would set them), given with `--var KEY:VALUE`.
+ * (as wrangler.toml `[vars]` would set them), given with `--var KEY:VALUE`;
+ * a value may span lines (a PEM).
  */
 export async function startEdgeProcess(vars: Record<string, string> = {}): Promise<EdgeProcess> {
   const port = await freePort();
@@ -21,7 +22,8 @@ export async function startEdgeProcess(vars: Record<string, string> = {}): Promi
   const edge = ServiceProcess.run('wrangler dev', 'npm', [
     'run', '--silent', 'dev:edge', '--',
     '--port', String(port), '--ip', '127.0.0.1', '--persist-to', state, '--show-interactive-dev-session=false',
-    ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
+    // A value's line breaks (a PEM's) go as `\n`, which the Worker reads back as line breaks.
+    ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value.replace(/\r?\n/g, '\\n')}`]),
   ]);
   const stop = async () => {
     await edge.stop();
