@@ -66,3 +66,7 @@ describe('ALLOWED_ORIGINS', () => {
     expect(() => parseConfig({ ALLOWED_ORIGINS: 'https://a.example/path' }, { instanceId: 't' })).toThrow(/^ALLOWED_ORIGINS is not valid/);
   });
 });
+
+it('refuses a list with no origin in it, which would refuse every browser', () => {
+  expect(() => parseAllowedOrigins(' , ,')).toThrow('lists no origin');
+});

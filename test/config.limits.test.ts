@@ -55,3 +55,9 @@ it.each([
 it('never echoes a bad METRICS_TOKEN', () => {
   expect(() => parse({ METRICS_TOKEN: 'short secret' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('short secret') }));
 });
+
+it('keeps AUTH_SECRET as given, spaces included: the key is the value\'s bytes', () => {
+  const secret = '  a secret with spaces around it, long enough  ';
+  expect(parse({ AUTH_SECRET: secret }).auth.secret).toBe(secret);
+  expect(parse({ AUTH_SECRET: '   ' }).auth.secret).toBeUndefined();
+});

@@ -14,6 +14,7 @@ export function parseAllowedOrigins(raw: string | undefined): ((origin: string |
     if (origin === undefined) throw new Error(`"${trimmed.slice(0, 100)}" is not an origin such as https://chat.example.com`);
     allowed.add(origin);
   }
+  if (allowed.size === 0) throw new Error('it lists no origin (unset it to accept any Origin)');
   // No Origin header: not a browser, accepted. `null` and anything unlisted: refused.
   return (origin) => origin === undefined || allowed.has(canonicalOrigin(origin) ?? '\u0000');
 }

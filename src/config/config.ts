@@ -114,7 +114,8 @@ function idleTimeout(env: Env): number {
  * PEM is imported at start, by createTokenVerifier). Secrets are never echoed.
  */
 function authSettings(env: Env): AuthSettings {
-  const secret = present(env, 'AUTH_SECRET');
+  // The key is the value's bytes as given (PROTOCOL.md), spaces included; only an empty one is unset.
+  const secret = present(env, 'AUTH_SECRET') === undefined ? undefined : env.AUTH_SECRET;
   const publicKey = present(env, 'AUTH_PUBLIC_KEY');
   if (secret !== undefined && publicKey !== undefined) {
     throw new ConfigError('AUTH_SECRET and AUTH_PUBLIC_KEY are both set: set one (a secret for HS256, or a public key)');
