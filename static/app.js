@@ -1,4 +1,6 @@
-// Chat page: speaks wire protocol v1 (see PROTOCOL.md) over one WebSocket.
+// Chat page: speaks wire protocol v1.1 (see PROTOCOL.md) over one WebSocket.
+
+import { claimsOf, fetchToken, hasExpired, nameOf, readSession, refreshDelay, store } from './session.js';
 
 const ROOM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const NAME_MAX = 32;
@@ -9,6 +11,12 @@ const PING_MS = 25_000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 const NOTICE_MS = 5000;
+const CLOSE_TOKEN_EXPIRED = 4001;
+const STATUS_TEXT = {
+  expired: 'session expired: open the page with a new token',
+  renewing: 'renewing the session…',
+  'no-token': 'no session: tokenUrl gave no token',
+};
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -31,7 +39,9 @@ const state = {
   wantConnected: false,  // false only after Disconnect (or before the first Connect)
   room: null,            // the room whose messages are on screen
   name: '',
-  token: null,
+  token: null,           // the JWT the socket is opened with, when the page has one
+  tokenUrl: null,        // a same-origin URL that hands out a fresh token
+  offered: null,         // a token sent in `refresh`, taken on `refreshed`
   you: null,
   instance: '',
   lastId: null,
@@ -43,6 +53,7 @@ const state = {
   retryTimer: 0,
   pingTimer: 0,
   noticeTimer: 0,
+  refreshTimer: 0,
 };
 
 // ---- ids ----
@@ -83,7 +94,7 @@ function setStatus(kind) {
   els.status.dataset.state = kind;
   els.status.textContent = kind === 'connected' && state.instance
     ? `connected · ${state.instance}`
-    : kind;
+    : STATUS_TEXT[kind] ?? kind;
 }
 
 function showNotice(text) {
@@ -205,7 +216,9 @@ function onWelcome(f) {
   state.you = f.you;
   state.instance = f.instance ?? '';
   state.attempt = 0;
+  if (state.token) els.name.value = f.you?.name ?? els.name.value;
   setStatus('connected');
+  scheduleRefresh();
   state.members = new Map((f.members ?? []).map((m) => [m.id, m]));
   renderMembers();
   if (!f.recovered && state.seen.size > 0) insertGapMarker();
@@ -218,7 +231,8 @@ function onMessage(f) {
   noteId(f.id);
   if (state.seen.has(f.id)) return;
   rememberSeen(f.id);
-  const mine = f.from?.id === state.you?.id || state.ownIds.has(f.id);
+  // With tokens, `user` also marks what this user sent from another tab or before a reload.
+  const mine = f.from?.id === state.you?.id || state.ownIds.has(f.id) || (state.you?.user !== undefined && f.from?.user === state.you.user);
   const el = buildMessage({ name: f.from?.name ?? '?', ts: f.ts, text: String(f.text ?? ''), mine });
   el.dataset.id = f.id;
   insertSorted(el);
@@ -274,8 +288,58 @@ function handleFrame(data) {
     case 'error': return onError(f);
     case 'join': return onMemberChange(f, true);
     case 'leave': return onMemberChange(f, false);
+    case 'refreshed': return onRefreshed();
     default: return undefined; // pong and anything newer
   }
+}
+
+// ---- token renewal ----
+
+function scheduleRefresh() {
+  clearTimeout(state.refreshTimer);
+  const delay = state.tokenUrl && refreshDelay(state.token);
+  if (delay) state.refreshTimer = setTimeout(refreshToken, delay);
+}
+
+// Before `exp`, in band: the connection stays. Should this fail, the close with 4001 renews instead.
+async function refreshToken() {
+  const token = await fetchToken(state.tokenUrl);
+  if (token && token !== state.token && state.ready) {
+    state.offered = token;
+    send({ type: 'refresh', token });
+  }
+}
+
+function onRefreshed() {
+  if (!state.offered) return;
+  useToken(state.offered);
+  state.offered = null;
+  scheduleRefresh();
+}
+
+function useToken(token) {
+  state.token = token;
+  store(token);
+}
+
+// The server closed with 4001, or refused a token the page sees has expired: renew from
+// tokenUrl and reconnect with `since`, or say so and stop rather than retry in a loop.
+async function onTokenExpired() {
+  if (state.tokenUrl) {
+    setStatus('renewing');
+    const token = await fetchToken(state.tokenUrl);
+    if (!state.wantConnected) return;
+    if (token && !hasExpired(token)) {
+      useToken(token);
+      openSocket();
+      return;
+    }
+  }
+  state.wantConnected = false;
+  state.members.clear();
+  renderMembers();
+  setStatus('expired');
+  updateButtons();
 }
 
 // ---- socket lifecycle ----
@@ -283,10 +347,11 @@ function handleFrame(data) {
 function socketUrl() {
   const proto = location.protocol === 'https:' ? 'wss' : 'ws';
   // encodeURIComponent rather than URLSearchParams: the latter writes spaces as "+".
-  let query = `name=${encodeURIComponent(state.name)}`;
+  // With a token the name is the token's: the server ignores the query's.
+  let query = state.token ? '' : `name=${encodeURIComponent(state.name)}`;
   if (state.lastId) query += `&since=${encodeURIComponent(state.lastId)}`;
   if (state.token) query += `&token=${encodeURIComponent(state.token)}`;
-  return `${proto}://${location.host}/ws/${encodeURIComponent(state.room)}?${query}`;
+  return `${proto}://${location.host}/ws/${encodeURIComponent(state.room)}?${query.replace(/^&/, '')}`;
 }
 
 function openSocket() {
@@ -301,7 +366,7 @@ function openSocket() {
   state.ws = ws;
   state.ready = false;
   ws.onmessage = (ev) => { if (ws === state.ws) handleFrame(ev.data); };
-  ws.onclose = () => { if (ws === state.ws) onSocketClosed(); };
+  ws.onclose = (ev) => { if (ws === state.ws) onSocketClosed(ev.code); };
 }
 
 function closeSocket() {
@@ -309,15 +374,20 @@ function closeSocket() {
   state.ws = null;
   state.ready = false;
   stopPing();
+  clearTimeout(state.refreshTimer);
   if (ws) ws.close(1000);
 }
 
-function onSocketClosed() {
+function onSocketClosed(code) {
+  const welcomed = state.ready;
   state.ws = null;
   state.ready = false;
   stopPing();
-  if (state.wantConnected) scheduleReconnect();
-  else setStatus('disconnected');
+  clearTimeout(state.refreshTimer);
+  if (!state.wantConnected) setStatus('disconnected');
+  // A browser hides why an upgrade was refused, so a refused token is told by its exp.
+  else if (code === CLOSE_TOKEN_EXPIRED || (!welcomed && hasExpired(state.token))) void onTokenExpired();
+  else scheduleReconnect();
 }
 
 function scheduleReconnect() {
@@ -369,9 +439,9 @@ function connect() {
     els.room.focus();
     return;
   }
-  const name = [...els.name.value.trim()].slice(0, NAME_MAX).join('');
+  const name = state.token ? '' : [...els.name.value.trim()].slice(0, NAME_MAX).join('');
   els.room.value = room;
-  els.name.value = name;
+  if (!state.token) els.name.value = name;
   if (room !== state.room) resetRoom(room);
   state.name = name;
   state.wantConnected = true;
@@ -416,11 +486,19 @@ function sendMessage() {
   els.message.focus();
 }
 
-function init() {
+// The server names a member with a token after it, so the field shows that name and cannot be edited.
+function showTokenName() {
+  els.name.value = nameOf(claimsOf(state.token));
+  els.name.readOnly = true;
+  els.name.title = 'Your name comes from your sign-in token';
+}
+
+async function init() {
   const params = new URLSearchParams(location.search);
   els.room.value = params.get('room') ?? 'lobby';
   els.name.value = params.get('name') ?? '';
-  state.token = params.get('token');
+  ({ token: state.token, tokenUrl: state.tokenUrl } = readSession());
+  if (state.token) showTokenName();
 
   els.connectForm.addEventListener('submit', (e) => { e.preventDefault(); connect(); });
   els.disconnect.addEventListener('click', disconnect);
@@ -431,7 +509,13 @@ function init() {
 
   setStatus('disconnected');
   updateButtons();
+  if (!state.token && state.tokenUrl) {
+    const token = await fetchToken(state.tokenUrl);
+    if (!token) return setStatus('no-token');
+    useToken(token);
+    showTokenName();
+  }
   if (params.has('room')) connect();
 }
 
-init();
+void init();

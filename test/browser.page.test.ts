@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium } from './support/browser.ts';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, useChromium } from './support/browser.ts';
 import { RedisServer, redisAvailable } from './support/redis-server.ts';
 import { type ReplicaProcess, startReadyReplica } from './support/replica-processes.ts';
 
@@ -16,8 +16,7 @@ describe.runIf(run)('the chat page in Chromium', () => {
   let redis: RedisServer;
   const replicas: ReplicaProcess[] = [];
   const retired: ReplicaProcess[] = [];
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const chromium = useChromium();
   let rooms = 0;
   const freshRoom = () => `page-${Date.now()}-${rooms++}`;
 
@@ -26,21 +25,15 @@ describe.runIf(run)('the chat page in Chromium', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     replicas.push(await startReplica('node-1'), await startReplica('node-2'));
-    browser = await launchChromium();
   }, 60_000);
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-  });
   afterAll(async () => {
-    await browser?.close();
     await Promise.all([...replicas, ...retired].map((r) => r.service.stop()));
     await redis?.stop();
   });
 
   /** A new tab (its own browser context) on a replica; with a room, the page connects at once. */
   async function openPage(replica: ReplicaProcess, query = '', width = 1280): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width, height: 800 } });
-    contexts.push(context);
+    const context = await chromium.newContext({ viewport: { width, height: 800 } });
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error(`page error on ${replica.name}: ${err.message}`));
     await page.goto(`${replica.httpUrl('/')}${query}`);
@@ -169,8 +162,7 @@ describe.runIf(run)('the chat page in Chromium', () => {
 
   it('works under its Content-Security-Policy: connecting and chatting break no directive', async () => {
     const room = freshRoom();
-    const context = await browser.newContext();
-    contexts.push(context);
+    const context = await chromium.newContext();
     // Init scripts come in through DevTools, outside the page's policy.
     await context.addInitScript(() => {
       (window as any).__violations = [];
