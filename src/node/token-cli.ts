@@ -52,7 +52,8 @@ function checkRoom(entry: string): string {
 
 /** The signing key and the public key that checks it; only the server's own algorithms. */
 async function signingKey(privateKeyFile: string | undefined) {
-  const secret = env('AUTH_SECRET');
+  // The secret's bytes as given, spaces included, as the server keys them (src/config/config.ts).
+  const secret = env('AUTH_SECRET') === undefined ? undefined : process.env.AUTH_SECRET;
   if (privateKeyFile !== undefined && secret !== undefined) {
     throw new UsageError('AUTH_SECRET is set and --private-key is given: a server has one key, use one');
   }
