@@ -52,10 +52,10 @@ describe('npm run token', () => {
     expect(JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString('utf8'))).toEqual({ alg: 'HS256', typ: 'JWT' });
   });
 
-  it('reads AUTH_SECRET as the server does (trimmed); defaults: no name, every room, 1 hour, iss and aud from the environment', async () => {
+  it('reads AUTH_SECRET as the server does (its bytes as given, spaces included); defaults: no name, every room, 1 hour, iss and aud from the environment', async () => {
     const run = await token(['--sub', 'u2'], { AUTH_SECRET: ` ${SECRET} `, AUTH_ISSUER: 'https://app.example', AUTH_AUDIENCE: 'chat' });
     expect(run.code).toBe(0);
-    const verifier = await createTokenVerifier({ secret: SECRET, issuer: 'https://app.example', audience: 'chat' });
+    const verifier = await createTokenVerifier({ secret: ` ${SECRET} `, issuer: 'https://app.example', audience: 'chat' });
     expect(await verifier!.verify(run.stdout.trim())).toMatchObject({ sub: 'u2', name: 'u2', rooms: undefined });
     const claims = claimsOf(run.stdout.trim());
     expect(claims.exp - claims.iat).toBe(3600);
