@@ -18,13 +18,28 @@ export default defineConfig({
         // Inside workerd, with the Worker and its Durable Objects from wrangler.toml.
         extends: true,
         plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
-        test: { name: 'worker', include: ['test/worker/**/*.test.ts'], exclude: ['test/worker/**/*.ttl-expiry.test.ts'] },
+        test: {
+          name: 'worker',
+          include: ['test/worker/**/*.test.ts'],
+          exclude: ['test/worker/**/*.ttl-expiry.test.ts', 'test/worker/**/*.auth.test.ts'],
+        },
       },
       {
         // The same, with rooms forgotten after 2 s, for alarms that workerd fires by itself.
         extends: true,
         plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: { ROOM_TTL: '2' } } })],
         test: { name: 'worker-ttl', include: ['test/worker/**/*.ttl-expiry.test.ts'] },
+      },
+      {
+        // The same, with a key (AUTH_SECRET), for tokens checked by the Worker and deadlines kept by the object's alarm.
+        extends: true,
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: { AUTH_SECRET: 'edge-test-secret-0123456789abcdefghij' } },
+          }),
+        ],
+        test: { name: 'worker-auth', include: ['test/worker/**/*.auth.test.ts'] },
       },
     ],
   },

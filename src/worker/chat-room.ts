@@ -1,36 +1,48 @@
 import { DurableObject } from 'cloudflare:workers';
 import { type Member, RoomRegistry } from '../room/index.ts';
+import { AlarmDeadlines } from './alarm-deadlines.ts';
+import { AlarmSchedule } from './alarm-schedule.ts';
 import { consoleLogger } from './console-logger.ts';
 import { DurableObjectBroker } from './durable-object-broker.ts';
+import { edgeTokenCheck } from './edge-access.ts';
 import { edgeConfig } from './edge-config.ts';
 import type { Env } from './env.ts';
 import { RoomLifetime } from './room-lifetime.ts';
 import { RoomLog } from './room-log.ts';
 import { fromWorker } from './room-object-request.ts';
-import { type SavedMember, workerMemberSocket } from './worker-member-socket.ts';
+import { type SavedMember, updateSavedMember, workerMemberSocket } from './worker-member-socket.ts';
 
 /**
  * One room at the edge: the same RoomRegistry as a Node replica, over a broker
  * that lives in this object. Sockets are accepted for hibernation, so an idle
  * room is evicted from memory while its members stay connected; when a frame
- * wakes it, the constructor finds them again with their saved identities.
- * Rate-limit buckets start full after a wake. An empty, quiet room's storage
- * is deleted by an alarm after ROOM_TTL (see RoomLifetime).
+ * wakes it, the constructor finds them again with their saved identities and
+ * token deadlines. Rate-limit buckets start full after a wake. The object's one
+ * alarm closes members whose token expired and deletes an empty, quiet room's
+ * storage after ROOM_TTL (see AlarmSchedule).
  */
 export class ChatRoom extends DurableObject<Env> {
   private readonly roomLog: RoomLog;
+  private readonly schedule: AlarmSchedule;
   private readonly lifetime: RoomLifetime;
+  private readonly deadlines: AlarmDeadlines;
   private readonly broker: DurableObjectBroker;
   private readonly registry: RoomRegistry;
   private readonly members = new Map<WebSocket, Member>();
+  private readonly sockets = new Map<Member, WebSocket>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = edgeConfig(env);
     const log = consoleLogger({ object: ctx.id.toString() });
     this.roomLog = new RoomLog(ctx.storage.sql, config.historySize);
-    this.lifetime = new RoomLifetime(ctx.storage, config.roomTtlSeconds * 1000, log);
+    this.schedule = new AlarmSchedule(ctx.storage, log);
+    this.lifetime = new RoomLifetime(ctx.storage, config.roomTtlSeconds * 1000, this.schedule, log);
+    this.deadlines = new AlarmDeadlines(this.schedule, (member, at) => this.saveDeadline(member, at));
+    this.schedule.add(this.lifetime);
+    this.schedule.add(this.deadlines);
     this.broker = new DurableObjectBroker(this.roomLog, this.lifetime);
+    const verifyToken = edgeTokenCheck(env, config.auth);
     this.registry = new RoomRegistry({
       broker: this.broker,
       log,
@@ -39,11 +51,18 @@ export class ChatRoom extends DurableObject<Env> {
       maxFrameBytes: config.maxFrameBytes,
       sendBufferLimit: config.sendBufferLimit,
       presenceLimit: config.presenceLimit,
+      verifyToken,
+      deadlines: verifyToken && this.deadlines,
     });
+    const restored: [Member, SavedMember][] = [];
     for (const ws of ctx.getWebSockets()) {
       const saved = ws.deserializeAttachment() as SavedMember | null;
       if (!saved || saved.closing) continue;
-      this.restore(ws, saved);
+      restored.push([this.restore(ws, saved), saved]);
+    }
+    // Once all are back, so that the others see the leave of one whose token expired while the object slept.
+    for (const [member, saved] of restored) {
+      if (saved.expiresAt !== undefined) this.deadlines.set(member, saved.expiresAt);
     }
   }
 
@@ -55,8 +74,10 @@ export class ChatRoom extends DurableObject<Env> {
     const connect = fromWorker(request);
     const member = this.registry.connect(connect, workerMemberSocket(server));
     if (member.isClosed) return new Response(null, { status: 101, webSocket: client });
-    server.serializeAttachment({ room: connect.room, info: member.info } satisfies SavedMember);
-    this.members.set(server, member);
+    const saved: SavedMember = { room: connect.room, info: member.info };
+    if (connect.expiresAt !== undefined) saved.expiresAt = connect.expiresAt;
+    server.serializeAttachment(saved);
+    this.track(server, member);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -80,20 +101,39 @@ export class ChatRoom extends DurableObject<Env> {
     this.gone(ws);
   }
 
-  /** ROOM_TTL: forgets the room if it is still empty and nothing was written since it went quiet. */
+  /**
+   * The one alarm (AlarmSchedule): members whose token expired are closed with
+   * 4001, then ROOM_TTL may forget the room if it is still empty and nothing was
+   * written since it went quiet; then the alarm is set for what comes next.
+   */
   override async alarm(): Promise<void> {
+    const dueBy = await this.schedule.fired();
+    this.deadlines.expire(dueBy);
     const hasMembers = this.registry.connections > 0;
-    if (!(await this.lifetime.due(hasMembers, this.roomLog.last()?.id.ms ?? null))) return;
-    await this.ctx.storage.deleteAll();
-    this.broker.forgotten();
-    this.lifetime.forgotten();
+    if (await this.lifetime.due(dueBy, hasMembers, this.roomLog.last()?.id.ms ?? null)) {
+      await this.ctx.storage.deleteAll();
+      this.broker.forgotten();
+      this.lifetime.forgotten();
+    }
+    await this.schedule.reschedule();
   }
 
   private restore(ws: WebSocket, saved: SavedMember): Member {
     this.broker.remember(saved.info);
     const member = this.registry.restore(saved.room, saved.info, workerMemberSocket(ws));
-    this.members.set(ws, member);
+    this.track(ws, member);
     return member;
+  }
+
+  private track(ws: WebSocket, member: Member): void {
+    this.members.set(ws, member);
+    this.sockets.set(member, ws);
+  }
+
+  /** A refreshed deadline goes into the attachment, so that a wake restores it; a new member's is saved by fetch. */
+  private saveDeadline(member: Member, at: number): void {
+    const ws = this.sockets.get(member);
+    if (ws) updateSavedMember(ws, { expiresAt: at });
   }
 
   private gone(ws: WebSocket): void {
@@ -107,6 +147,7 @@ export class ChatRoom extends DurableObject<Env> {
     }
     member.socketClosed();
     this.members.delete(ws);
+    this.sockets.delete(member);
   }
 }
 

@@ -11,4 +11,13 @@ export interface Env {
   ROOM_TTL?: string;
   /** Past this many members, a room sends `count` instead of each join and leave. */
   PRESENCE_LIMIT?: string;
+  /** HS256 key (at least 32 bytes); set it as a secret (`wrangler secret put`), never in wrangler.toml. */
+  AUTH_SECRET?: string;
+  /** A PEM public key (SPKI) for RS256, ES256 or EdDSA tokens; instead of AUTH_SECRET. */
+  AUTH_PUBLIC_KEY?: string;
+  /** When set, a token's `iss` / `aud` must match. */
+  AUTH_ISSUER?: string;
+  AUTH_AUDIENCE?: string;
+  /** Comma-separated origins that may open a socket; unset: any. */
+  ALLOWED_ORIGINS?: string;
 }

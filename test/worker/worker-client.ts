@@ -1,6 +1,7 @@
 import { SELF } from 'cloudflare:test';
 
-const HANDSHAKE = {
+/** The headers of a WebSocket upgrade, as a browser sends them. */
+export const HANDSHAKE = {
   Upgrade: 'websocket',
   Connection: 'Upgrade',
   'Sec-WebSocket-Version': '13',

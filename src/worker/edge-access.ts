@@ -1,0 +1,34 @@
+import { type Access, createAccess } from '../../routes/access.ts';
+import type { TokenClaims } from '../auth/claims.ts';
+import type { AuthSettings } from '../auth/token-verifier.ts';
+import { ProtocolError } from '../protocol/index.ts';
+import { edgeConfig } from './edge-config.ts';
+import type { Env } from './env.ts';
+
+/** One Access per env object: an isolate imports its key once, not once a request. */
+const accesses = new WeakMap<Env, Promise<Access>>();
+
+/**
+ * Who may connect at the edge, from the Worker's variables. A bad variable
+ * throws ConfigError and a key that cannot be imported rejects with
+ * AuthKeyError: the app answers each connection with 500 and a log line
+ * naming the variable (never its value), as for any other bad variable.
+ */
+export function edgeAccess(env: Env): Promise<Access> {
+  let access = accesses.get(env);
+  if (!access) {
+    access = createAccess(edgeConfig(env));
+    accesses.set(env, access);
+  }
+  return access;
+}
+
+/** For the room's object: a `refresh`'s token, checked with the Worker's key; undefined when there is no key. */
+export function edgeTokenCheck(env: Env, auth: AuthSettings): ((token: string) => Promise<TokenClaims>) | undefined {
+  if (auth.secret === undefined && auth.publicKey === undefined) return undefined;
+  return async (token) => {
+    const { verifier } = await edgeAccess(env);
+    if (!verifier) throw new ProtocolError('bad_request', 'this server runs without tokens; refresh is not used');
+    return verifier.verify(token);
+  };
+}
