@@ -5,7 +5,7 @@ export interface ServerUnderTest {
 }
 
 /** Rows a runtime's platform answers before our code can, listed with `knownDifferences`. */
-export type PlatformRow = 'malformed-handshake' | 'invalid-utf8';
+export type PlatformRow = 'malformed-handshake' | 'invalid-utf8' | 'server-close-of-a-silent-client';
 
 /**
  * How the conformance suite starts one runtime with its defaults (rate limit

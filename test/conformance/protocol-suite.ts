@@ -5,6 +5,7 @@ import type { ConformanceDriver, PlatformRow, ServerUnderTest } from './driver.t
 import { HANDSHAKE, MALFORMED_HANDSHAKES } from './handshakes.ts';
 import { rawRequest } from './raw-http.ts';
 import { describeTokenConformance } from './token-suite.ts';
+import { platformRow } from './platform-row.ts';
 
 /**
  * PROTOCOL.md, checked over real sockets against one runtime. Written once and
@@ -14,11 +15,7 @@ import { describeTokenConformance } from './token-suite.ts';
  */
 export function describeProtocolConformance(driver: ConformanceDriver, startTimeoutMs = 20_000): void {
   describe(`PROTOCOL.md on ${driver.runtime}`, () => {
-    /** A row, or, where the driver lists it as a platform difference, a row expected to fail. */
-    const row = (key: PlatformRow, name: string) => {
-      const why = driver.knownDifferences?.[key];
-      return why ? [it.fails, `${name} [fails here, expectedly: ${why}]`] as const : [it, name] as const;
-    };
+    const row = (key: PlatformRow, name: string) => platformRow(driver, key, name);
     let server: ServerUnderTest;
     const clients: TestClient[] = [];
     let roomCounter = 0;

@@ -3,6 +3,7 @@ import type WebSocket from 'ws';
 import { TestClient } from '../support/test-client.ts';
 import type { ConformanceDriver, ServerUnderTest } from './driver.ts';
 import { rawRequest } from './raw-http.ts';
+import { platformRow } from './platform-row.ts';
 import { type Claims, type PublicKeyAlgorithm, type Signer, hmac, keyPair, mint, nowSeconds, unsigned } from './tokens.ts';
 
 /**
@@ -167,7 +168,12 @@ export function describeTokenConformance(driver: ConformanceDriver, startTimeout
       /** A clock read in whole seconds, and timers that may fire a hair early. */
       const EARLY_MS = 50;
 
-      it('closes with 4001 token expired when the token expires; a reconnect with since and a fresh token loses nothing', async () => {
+      const [expiry, expiryName] = platformRow(
+        driver,
+        'server-close-of-a-silent-client',
+        'closes with 4001 token expired when the token expires; a reconnect with since and a fresh token loses nothing',
+      );
+      expiry(expiryName, async () => {
         const room = freshRoom('expiry');
         const { client: bob } = await join(room, { token: await token({ sub: 'bob' }) });
         const exp = nowSeconds() + 3;
