@@ -36,6 +36,9 @@ describe('liveness on Node, with a ping interval almost as long as the idle time
   it('drops a silent member about IDLE_TIMEOUT_MS after it was last heard, not a ping interval later', async () => {
     const url = slow.wsUrl(0, 'lobby');
     const { client: watcher } = await TestClient.join(url);
+    // With 100 ms between a ping and the idle limit, a pong late under load
+    // would drop the watcher too: it keeps itself heard with frames instead.
+    const keepHeard = setInterval(() => watcher.send({ type: 'ping' }), 300);
     try {
       const connectedAt = Date.now();
       const silent = await TestClient.connect(url, { autoPong: false });
@@ -46,6 +49,7 @@ describe('liveness on Node, with a ping interval almost as long as the idle time
       expect(silentFor).toBeLessThan(idleTimeoutMs + 1000);
       silent.close();
     } finally {
+      clearInterval(keepHeard);
       watcher.close();
     }
   });
