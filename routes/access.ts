@@ -24,6 +24,8 @@ export async function createAccess(settings: { auth: AuthSettings; allowedOrigin
  */
 export function tokenOf(c: Context): string | undefined {
   const header = c.req.header('authorization');
-  const bearer = header?.match(/^bearer[ \t]+(\S+)[ \t]*$/i)?.[1];
-  return bearer ?? (c.req.query('token') || undefined);
+  // A Bearer header wins even when what follows is malformed: it is then refused, never passed over for ?token=.
+  const bearer = header?.match(/^bearer(?:[ \t]+(.*))?$/i);
+  if (bearer) return bearer[1]?.trim() ?? '';
+  return c.req.query('token') || undefined;
 }

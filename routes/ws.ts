@@ -33,7 +33,7 @@ export function createWebSocketRoute(gateway: MemberGateway, access: AccessSourc
 /** The request as the token says: its name and user, until its expiry; or a 401/403 ProtocolError. */
 async function withToken(c: Context, request: ConnectRequest, verifier: NonNullable<Access['verifier']>): Promise<ConnectRequest> {
   const token = tokenOf(c);
-  if (token === undefined) throw new ProtocolError('unauthorized', 'a token is needed: ?token=<jwt> or Authorization: Bearer <jwt>');
+  if (token === undefined || token === '') throw new ProtocolError('unauthorized', 'a token is needed: ?token=<jwt> or Authorization: Bearer <jwt>');
   const claims = await verifier.verify(token);
   if (!grantsRoom(claims.rooms, request.room)) throw new ProtocolError('forbidden', 'the token does not grant this room');
   return { ...request, name: claims.name, user: claims.sub, expiresAt: claims.exp * 1000 };

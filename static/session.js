@@ -24,7 +24,8 @@ export function claimsOf(token) {
 /** The name the server gives a member with this token: its `name`, trimmed, else its `sub`. */
 export function nameOf(claims) {
   const name = typeof claims?.name === 'string' ? claims.name.trim() : '';
-  return name || (typeof claims?.sub === 'string' ? claims.sub : '');
+  // As the server names a member without a name: its sub, trimmed, cut to 32 characters.
+  return name || (typeof claims?.sub === 'string' ? [...claims.sub.trim()].slice(0, 32).join('') : '');
 }
 
 /** Whether the token's `exp` has passed by this page's clock. */

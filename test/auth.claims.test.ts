@@ -9,7 +9,7 @@ const valid = { sub: 'u1', exp: NOW + 60 };
 /** The 401 a token with these claims gets, or the claims when it passes. */
 function check(payload: unknown, rules: { issuer?: string; audience?: string } = {}) {
   try {
-    return checkClaims(payload, NOW, rules);
+    return checkClaims(payload, NOW * 1000, rules);
   } catch (err) {
     if (!(err instanceof ProtocolError)) throw err;
     return { refused: err.code };
@@ -18,6 +18,19 @@ function check(payload: unknown, rules: { issuer?: string; audience?: string } =
 const REFUSED = { refused: 'unauthorized' };
 
 describe('checkClaims', () => {
+  it('counts exp to the millisecond: a fractional exp that passed a moment ago is expired', () => {
+    expect(checkClaims({ sub: 'u1', exp: NOW + 0.25 }, NOW * 1000 + 200, {})).toMatchObject({ exp: NOW + 0.25 });
+    expect(() => checkClaims({ sub: 'u1', exp: NOW + 0.25 }, NOW * 1000 + 300, {})).toThrow('token has expired');
+  });
+
+  it.each([
+    ['a bidirectional control', 'evil\u202eadmin'],
+    ['a zero-width space', 'a\u200bb'],
+    ['only white space', '   '],
+  ])('refuses a token without a name whose sub, standing in for the name, holds %s', (_what, sub) => {
+    expect(check({ sub, exp: NOW + 60 })).toEqual(REFUSED);
+  });
+
   it('gives sub, name (sub when there is none), rooms (absent: undefined) and exp of a good token', () => {
     expect(check(valid)).toEqual({ sub: 'u1', name: 'u1', rooms: undefined, exp: NOW + 60 });
     expect(check({ ...valid, name: '  Alice  ', rooms: ['lobby', 'team-*'] })).toEqual({
@@ -45,8 +58,8 @@ describe('checkClaims', () => {
     expect(check(payload)).toEqual(REFUSED);
   });
 
-  it('takes a sub of 64 characters, counted in code points', () => {
-    expect(check({ ...valid, sub: '😀'.repeat(64) })).toMatchObject({ sub: '😀'.repeat(64) });
+  it('takes a sub of 64 characters, counted in code points; as the name it is cut to 32', () => {
+    expect(check({ ...valid, sub: '😀'.repeat(64) })).toMatchObject({ sub: '😀'.repeat(64), name: '😀'.repeat(32) });
   });
 
   it('refuses a missing or non-numeric exp, and an exp that is now (exp is strict) or past', () => {

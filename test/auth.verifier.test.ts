@@ -88,6 +88,16 @@ describe('createTokenVerifier: the tokens', () => {
     expect(await verdict(verifier, await mint(hmac(SECRET), { sub: 'u1', iss: 'app' }))).toMatchObject({ sub: 'u1' });
   });
 
+  it('refuses a token with an unencoded payload (b64: false): a signature made for something else', async () => {
+    const verifier = await createTokenVerifier({ secret: SECRET });
+    const claims = JSON.stringify({ sub: 'u1', exp: Math.floor(Date.now() / 1000) + 60 });
+    const { FlattenedSign } = await import('jose');
+    const jws = await new FlattenedSign(new TextEncoder().encode(claims))
+      .setProtectedHeader({ alg: 'HS256', b64: false, crit: ['b64'] })
+      .sign(hmac(SECRET).key);
+    expect(await verdict(verifier, `${jws.protected}.${claims}.${jws.signature}`)).toEqual(REFUSED);
+  });
+
   it('checks exp against the time it is given', async () => {
     const verifier = await createTokenVerifier({ secret: SECRET });
     const token = await mint(hmac(SECRET), { sub: 'u1', exp: 2_000_000_000 });

@@ -59,5 +59,6 @@ it('never echoes a bad METRICS_TOKEN', () => {
 it('keeps AUTH_SECRET as given, spaces included: the key is the value\'s bytes', () => {
   const secret = '  a secret with spaces around it, long enough  ';
   expect(parse({ AUTH_SECRET: secret }).auth.secret).toBe(secret);
-  expect(parse({ AUTH_SECRET: '   ' }).auth.secret).toBeUndefined();
+  expect(() => parse({ AUTH_SECRET: ' '.repeat(40) })).toThrow('AUTH_SECRET is not valid: it is only white space');
+  expect(parse({ AUTH_SECRET: '' }).auth.secret).toBeUndefined();
 });

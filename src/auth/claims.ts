@@ -1,6 +1,6 @@
 import { ProtocolError } from '../protocol/codes.ts';
 import { parseDisplayName } from '../protocol/display-name.ts';
-import { codePointLength } from '../protocol/limits.ts';
+import { codePointLength, NAME_MAX_CHARS } from '../protocol/limits.ts';
 
 /** How far ahead of the server's clock `nbf` and `iat` may be (PROTOCOL.md "Who may connect"). */
 export const CLOCK_SKEW_SECONDS = 30;
@@ -27,8 +27,13 @@ const refuse = (why: string): never => {
   throw new ProtocolError('unauthorized', `token ${why}`);
 };
 
-/** The claims of a token whose signature was verified, checked as PROTOCOL.md says; else a 401 ProtocolError. */
-export function checkClaims(payload: unknown, nowSeconds: number, rules: ClaimRules): TokenClaims {
+/**
+ * The claims of a token whose signature was verified, checked as PROTOCOL.md
+ * says; else a 401 ProtocolError. The clock is not rounded: an `exp` of
+ * 100.5 has passed at 100.6 s.
+ */
+export function checkClaims(payload: unknown, nowMs: number, rules: ClaimRules): TokenClaims {
+  const nowSeconds = nowMs / 1000;
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return refuse('payload is not a JSON object');
   const p = payload as Record<string, unknown>;
   if (typeof p.sub !== 'string' || p.sub.length === 0 || codePointLength(p.sub) > SUB_MAX_CHARS) {
@@ -50,17 +55,25 @@ export function checkClaims(payload: unknown, nowSeconds: number, rules: ClaimRu
   return { sub: p.sub, name: nameOf(p), rooms: roomsOf(p.rooms), exp: p.exp };
 }
 
+/**
+ * The token's `name`, else its `sub`, under the name rule either way. A `sub`
+ * longer than a name may be (a UUID is 36) is cut to NAME_MAX_CHARS: it is
+ * the member's `user` in full anyway; one with a forbidden character or only
+ * white space refuses the token, as a `name` would.
+ */
 function nameOf(p: Record<string, unknown>): string {
-  if (p.name === undefined) return p.sub as string;
-  if (typeof p.name !== 'string') return refuse('name must be a string');
+  const fromSub = p.name === undefined;
+  const raw = fromSub ? [...(p.sub as string).trim()].slice(0, NAME_MAX_CHARS).join('') : p.name;
+  if (typeof raw !== 'string') return refuse('name must be a string');
+  const what = fromSub ? 'sub, the name when there is none,' : 'name';
   let name: string | undefined;
   try {
-    name = parseDisplayName(p.name);
+    name = parseDisplayName(raw);
   } catch (err) {
-    if (err instanceof ProtocolError) return refuse(`name is not valid: ${err.message}`);
+    if (err instanceof ProtocolError) return refuse(`${what} is not valid: ${err.message}`);
     throw err;
   }
-  return name ?? refuse('name must be 1–32 characters after trimming');
+  return name ?? refuse(`${what} must be 1–${NAME_MAX_CHARS} characters after trimming`);
 }
 
 function roomsOf(rooms: unknown): readonly string[] | undefined {

@@ -72,8 +72,12 @@ function verifier(algorithm: TokenAlgorithm, key: CryptoKey | Uint8Array, rules:
     async verify(token, nowMs = Date.now()) {
       let payload: Uint8Array;
       try {
-        ({ payload } = await compactVerify(token, key, { algorithms: [algorithm] }));
+        let protectedHeader: { b64?: boolean };
+        ({ payload, protectedHeader } = await compactVerify(token, key, { algorithms: [algorithm] }));
+        // An unencoded payload (RFC 7797) is a detached signature made with the key for something else, never a JWT.
+        if (protectedHeader.b64 === false) throw new ProtocolError('unauthorized', 'token is not a JWT (b64: false)');
       } catch (err) {
+        if (err instanceof ProtocolError) throw err;
         if (err instanceof joseErrors.JOSEError || err instanceof TypeError) {
           throw new ProtocolError('unauthorized', 'token is malformed or not signed with the configured key');
         }
@@ -85,7 +89,7 @@ function verifier(algorithm: TokenAlgorithm, key: CryptoKey | Uint8Array, rules:
       } catch {
         throw new ProtocolError('unauthorized', 'token payload is not JSON');
       }
-      return checkClaims(claims, Math.floor(nowMs / 1000), rules);
+      return checkClaims(claims, nowMs, rules);
     },
   };
 }

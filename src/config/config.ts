@@ -115,7 +115,10 @@ function idleTimeout(env: Env): number {
  */
 function authSettings(env: Env): AuthSettings {
   // The key is the value's bytes as given (PROTOCOL.md), spaces included; only an empty one is unset.
-  const secret = present(env, 'AUTH_SECRET') === undefined ? undefined : env.AUTH_SECRET;
+  if (env.AUTH_SECRET && present(env, 'AUTH_SECRET') === undefined) {
+    throw new ConfigError('AUTH_SECRET is not valid: it is only white space (unset it to run without tokens)');
+  }
+  const secret = env.AUTH_SECRET || undefined;
   const publicKey = present(env, 'AUTH_PUBLIC_KEY');
   if (secret !== undefined && publicKey !== undefined) {
     throw new ConfigError('AUTH_SECRET and AUTH_PUBLIC_KEY are both set: set one (a secret for HS256, or a public key)');

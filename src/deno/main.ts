@@ -8,7 +8,7 @@ import { awaitSocketsClosed, displayUrl } from '../server/closing.ts';
 import { exitOnSignals } from '../server/exit-on-signals.ts';
 import { createLogger } from '../server/logger.ts';
 import { listenRefusal, readConfig } from '../server/read-config.ts';
-import { readAccess } from '../server/read-access.ts';
+import { accessSummary, readAccess } from '../server/read-access.ts';
 import { denoHost } from './host.ts';
 import { createDenoSockets } from './member-socket.ts';
 import { upgradeWebSocket } from './upgrade-websocket.ts';
@@ -55,7 +55,7 @@ try {
   denoHost.exit(2);
 }
 const url = displayUrl(config.host, (server.addr as Deno.NetAddr).port);
-log.info({ url, broker: brokerName(config), runtime: `deno ${Deno.version.deno}` }, `listening on ${url}`);
+log.info({ url, broker: brokerName(config), runtime: `deno ${Deno.version.deno}`, ...accessSummary(access) }, `listening on ${url}`);
 
 exitOnSignals(
   denoHost,

@@ -185,7 +185,10 @@ export class Member {
     try {
       claims = await verifyToken(token);
     } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
+      if (!(err instanceof ProtocolError)) {
+        this.options.log.error({ err, room: this.room, member: this.id }, 'could not check a refresh token');
+        return this.reply(encodeError('unauthorized', 'refresh refused: the token could not be checked'));
+      }
       return this.reply(encodeError('unauthorized', `refresh refused: ${err.message}`));
     }
     if (claims.sub !== this.info.user) return this.reply(encodeError('unauthorized', 'refresh refused: the token is for another user'));

@@ -43,6 +43,11 @@ export class RoomRegistry {
       member.close(CloseCode.serviceRestart);
       return member;
     }
+    if (request.expiresAt !== undefined && request.expiresAt <= (this.options.now ?? Date.now)()) {
+      // Its token expired between the check and the upgrade: it never enters the room.
+      member.close(CloseCode.tokenExpired);
+      return member;
+    }
     const room = this.enter(member);
     let joined = false;
     member.onGone = () => this.gone(room, member, joined);
@@ -93,6 +98,8 @@ export class RoomRegistry {
   private async admit(room: Room, member: Member, since: string | undefined, markJoined: () => void): Promise<void> {
     const { broker, instance, log, presenceLimit } = this.options;
     try {
+      // Closed already (its gone() released the room): subscribing now would outlive it.
+      if (member.isClosed) return;
       room.subscription ??= broker.subscribe(room.name, room.listener);
       await room.subscription;
       if (member.isClosed) return;

@@ -13,3 +13,8 @@ export async function readAccess(config: Config, host: ServerHost): Promise<Acce
     return host.exit(2);
   }
 }
+
+/** What the start line says of it, so an operator sees at once whether tokens are on (never the key). */
+export function accessSummary(access: Access): { tokens: string; origins: string } {
+  return { tokens: access.verifier?.algorithm ?? 'off', origins: access.originAllowed ? 'allow-list' : 'any' };
+}

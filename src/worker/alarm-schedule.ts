@@ -6,6 +6,9 @@ export interface AlarmNeed {
   nextAlarm(): number | null | Promise<number | null>;
 }
 
+/** How far ahead the alarm is ever set: a later need is met by setting it again when it fires. */
+const FARTHEST_ALARM_MS = 365 * 24 * 3600 * 1000;
+
 /**
  * A Durable Object has one alarm, and two things in a room need it: its
  * lifetime (ROOM_TTL, see RoomLifetime) and its members' token deadlines (see
@@ -76,6 +79,8 @@ export class AlarmSchedule {
     for (const at of await Promise.all(this.needs.map((need) => need.nextAlarm()))) {
       if (at !== null && (earliest === null || at < earliest)) earliest = at;
     }
+    // workerd refuses alarms past 2189 (a token's exp may be "never": 9999999999); a far need is met by alarms a year apart.
+    if (earliest !== null) earliest = Math.min(earliest, this.now() + FARTHEST_ALARM_MS);
     const write = this.mustWrite || earliest !== (await this.storage.getAlarm());
     this.mustWrite = false;
     if (write) {

@@ -158,6 +158,7 @@ export function describeTokenConformance(driver: ConformanceDriver, startTimeout
         expect((await join(room, { headers: { Authorization: `Basic ${header}` }, token: query })).welcome.you.user).toBe('from-query');
         // The header wins even when it is the bad one.
         expect(await refusal(room, { headers: { Authorization: 'Bearer not-a-jwt' }, token: query })).toEqual(refused(401, 'unauthorized'));
+        expect(await refusal(room, { headers: { Authorization: `Bearer ${header} extra` }, token: query })).toEqual(refused(401, 'unauthorized'));
         expect(await refusal(room, { headers: { Authorization: `Basic ${header}` } })).toEqual(refused(401, 'unauthorized'));
       });
     });

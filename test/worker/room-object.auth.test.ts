@@ -45,6 +45,24 @@ function savedDeadlines(room: string) {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('tokens at the edge', () => {
+  it('takes a token that never expires in practice (exp 9999999999): the alarm is set at most a year ahead, as workerd refuses dates past 2189', async () => {
+    const errors = vi.spyOn(console, 'error');
+    try {
+      const jwt = await mint(signer, { sub: 'u-forever', exp: 9_999_999_999 });
+      const { client } = await WorkerClient.join('auth-forever', `token=${jwt}`);
+      const { alarm } = await eventually(async () => {
+        const storage = await storageOf('auth-forever');
+        expect(storage.alarm).not.toBeNull();
+        return storage;
+      });
+      expect(alarm!).toBeLessThanOrEqual(Date.now() + 366 * 24 * 3600 * 1000);
+      expect(errors.mock.calls.map((call) => String(call[0]))).not.toContainEqual(expect.stringContaining('could not set the room alarm'));
+      client.close();
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
   it('refuses a missing token in the Worker, before any object is made for the room', async () => {
     await expect(WorkerClient.connect('auth-none')).rejects.toThrow(/^upgrade refused with 401: .*"code":"unauthorized"/);
     const ids = (await listDurableObjectIds(env.ROOMS)).map((id) => id.toString());
