@@ -46,6 +46,27 @@ export interface History {
   readonly recovered: boolean;
 }
 
+/** Which part of a room's log to read: before an id (newest first), or after one (oldest first). */
+export interface PageRequest {
+  /** Older than this id (exclusive); absent with `after` absent: from the newest. */
+  readonly before?: string;
+  /** Newer than this id (exclusive). Never together with `before`. */
+  readonly after?: string;
+  /** 1–200. */
+  readonly limit: number;
+}
+
+export interface Page {
+  /** Newest first when paging back (`before`, or neither), oldest first with `after`. */
+  readonly messages: ChatMessage[];
+  /**
+   * The bound for the following page in the same direction (the last
+   * message's id), or null once this page holds the oldest message the room
+   * keeps (paging back) or its newest (paging forward).
+   */
+  readonly next: string | null;
+}
+
 /**
  * Carries a room's messages and presence between replicas.
  *
@@ -66,6 +87,8 @@ export interface Broker {
   unsubscribe(room: string, listener: RoomListener): Promise<void>;
   /** The backlog for a newcomer: everything after `since` when held, else the recent ones. */
   history(room: string, since: string | undefined): Promise<History>;
+  /** A page of the room's log for the HTTP API; ids given are well-formed (the route checks). */
+  page(room: string, request: PageRequest): Promise<Page>;
   /** Records a member here and announces `join` to the room's subscribers. */
   join(room: string, member: MemberInfo): Promise<void>;
   /** Removes a member and announces `leave`. */
