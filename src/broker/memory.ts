@@ -13,6 +13,8 @@ import {
 import {
   type Broker,
   type History,
+  type Page,
+  type PageRequest,
   type PublishRequest,
   type Published,
   type RoomEvent,
@@ -247,6 +249,20 @@ export class MemoryBroker implements Broker {
     return { messages: log.slice(-RECENT_BACKLOG), recovered: false };
   }
 
+  async page(room: string, { before, after, limit }: PageRequest): Promise<Page> {
+    this.assertAvailable();
+    const log = this.bus.find(room)?.log ?? [];
+    if (after !== undefined) {
+      const start = firstIndexFrom(log, boundId(after), false);
+      const messages = log.slice(start, start + limit);
+      return { messages, next: start + limit < log.length ? messages.at(-1)!.id : null };
+    }
+    const end = before === undefined ? log.length : firstIndexFrom(log, boundId(before), true);
+    const start = Math.max(0, end - limit);
+    const messages = log.slice(start, end).reverse();
+    return { messages, next: start > 0 ? messages.at(-1)!.id : null };
+  }
+
   async join(room: string, member: MemberInfo): Promise<void> {
     this.assertAvailable();
     const state = this.bus.room(room);
@@ -306,6 +322,30 @@ function findIndex(log: ChatMessage[], id: MessageId): number {
     else hi = mid - 1;
   }
   return -1;
+}
+
+/**
+ * Binary search: the first index whose id is above `id` (or equal to it, with
+ * `orEqual`), log.length when none is. An id the log does not hold is still a
+ * bound: it falls between its neighbours.
+ */
+function firstIndexFrom(log: ChatMessage[], id: MessageId, orEqual: boolean): number {
+  let lo = 0;
+  let hi = log.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareMessageIds(parseMessageId(log[mid]!.id)!, id);
+    if (c > 0 || (orEqual && c === 0)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** A page bound; the route checked it, so a malformed one is a bug here. */
+function boundId(text: string): MessageId {
+  const id = parseMessageId(text);
+  if (!id) throw new TypeError(`malformed message id: ${text}`);
+  return id;
 }
 
 function dropExpiredRefs(refs: RoomState['refs'], now: number): void {

@@ -1,6 +1,6 @@
 import { type MemberInfo, formatMessageId, parseMessageId, RECENT_BACKLOG, REF_TTL_MS } from '../protocol/index.ts';
 import type { Logger } from '../logger.ts';
-import type { Broker, History, PublishRequest, Published, RoomListener } from './broker.ts';
+import type { Broker, History, Page, PageRequest, PublishRequest, Published, RoomListener } from './broker.ts';
 import { type StreamEntry, decodeEntry, encodeMessageBody, idTime } from './redis-codec.ts';
 import { RedisConnections } from './redis-connection.ts';
 import { roomKeys } from './redis-keys.ts';
@@ -115,6 +115,21 @@ export class RedisBroker implements Broker {
     }
     const recent = await this.connections.run('history', () => commands.xrevrange(log, '+', '-', 'COUNT', RECENT_BACKLOG));
     return { recovered: false, messages: recent.reverse().map((e) => decodeEntry(room, e)) };
+  }
+
+  async page(room: string, { before, after, limit }: PageRequest): Promise<Page> {
+    const { log } = roomKeys(room);
+    const { commands } = this.connections;
+    // One more than asked: whether it comes tells whether a next page exists. `(` makes a bound exclusive (Redis ≥ 6.2).
+    const count = limit + 1;
+    const entries = await this.connections.run('page', async (): Promise<StreamEntry[]> => {
+      if (after !== undefined) return commands.xrange(log, `(${after}`, '+', 'COUNT', count);
+      // Nothing is older than 0-0, and Redis refuses `(0-0` as an end.
+      if (before === '0-0') return [];
+      return commands.xrevrange(log, before === undefined ? '+' : `(${before}`, '-', 'COUNT', count);
+    });
+    const messages = entries.slice(0, limit).map((e) => decodeEntry(room, e));
+    return { messages, next: entries.length > limit ? messages.at(-1)!.id : null };
   }
 
   join(room: string, member: MemberInfo): Promise<void> {

@@ -8,7 +8,7 @@ import {
   nextMessageId,
   parseMessageId,
 } from '../protocol/index.ts';
-import type { Broker, History, PublishRequest, Published, RoomListener } from '../broker/broker.ts';
+import type { Broker, History, Page, PageRequest, PublishRequest, Published, RoomListener } from '../broker/broker.ts';
 import { OrderedEmitter } from '../broker/ordered-emitter.ts';
 import type { RoomLog } from './room-log.ts';
 
@@ -90,6 +90,16 @@ export class DurableObjectBroker implements Broker {
     return { messages: this.log.after(this.lastN - RECENT_BACKLOG), recovered: false };
   }
 
+  async page(_room: string, { before, after, limit }: PageRequest): Promise<Page> {
+    // One more than asked: whether it comes tells whether a next page exists.
+    const fetched =
+      after !== undefined
+        ? this.log.newer(boundId(after), limit + 1)
+        : this.log.older(before === undefined ? null : boundId(before), limit + 1);
+    const messages = fetched.slice(0, limit);
+    return { messages, next: fetched.length > limit ? messages.at(-1)!.id : null };
+  }
+
   async join(_room: string, member: MemberInfo): Promise<void> {
     this.present.set(member.id, member);
     this.occupancy.occupied();
@@ -111,4 +121,11 @@ export class DurableObjectBroker implements Broker {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A page bound; the route checked it, so a malformed one is a bug here. */
+function boundId(text: string): MessageId {
+  const id = parseMessageId(text);
+  if (!id) throw new TypeError(`malformed message id: ${text}`);
+  return id;
 }

@@ -1,5 +1,8 @@
 import { type ChatMessage, type MessageId, formatMessageId, parseMessageId } from '../protocol/index.ts';
 
+/** A row's id as its (ms, seq) pair in SQL: ids are `ms-seq`, compared as numbers, not as text. */
+const ID_PAIR = "(CAST(substr(id, 1, instr(id, '-') - 1) AS INTEGER), CAST(substr(id, instr(id, '-') + 1) AS INTEGER))";
+
 /** What a re-sent `ref` is answered with. */
 export interface SeenRef {
   id: string;
@@ -52,6 +55,16 @@ export class RoomLog {
       .map((row) => JSON.parse(row.message) as ChatMessage);
   }
 
+  /** Up to `limit` messages older than `before` (from the newest when null), newest first. */
+  older(before: MessageId | null, limit: number): ChatMessage[] {
+    return this.beyond(before, 'older', limit);
+  }
+
+  /** Up to `limit` messages newer than `after`, oldest first. */
+  newer(after: MessageId, limit: number): ChatMessage[] {
+    return this.beyond(after, 'newer', limit);
+  }
+
   /** Where the message with this id is, if the log still holds it. */
   find(id: MessageId): number | null {
     if (!this.hasTables) return null;
@@ -69,6 +82,27 @@ export class RoomLog {
     this.makeTables();
     this.sql.exec('DELETE FROM refs WHERE expires <= ?', seen.ts);
     this.sql.exec('INSERT OR REPLACE INTO refs (ref, id, ts, expires) VALUES (?, ?, ?, ?)', ref, seen.id, seen.ts, expires);
+  }
+
+  /**
+   * Messages past the exclusive bound `id`, nearest first; n order is id order.
+   * A held id (every `next` a page gave, unless trimmed since) is found by its
+   * index; any other is compared as an id pair row by row, from the far end
+   * until `limit` match: at most the log's length, which is bounded.
+   */
+  private beyond(id: MessageId | null, side: 'older' | 'newer', limit: number): ChatMessage[] {
+    if (!this.hasTables) return [];
+    const [cmp, order] = side === 'older' ? ['<', 'DESC'] : ['>', 'ASC'];
+    let where = '';
+    let args: number[] = [];
+    if (id) {
+      const held = this.find(id);
+      [where, args] = held !== null ? [`WHERE n ${cmp} ?`, [held]] : [`WHERE ${ID_PAIR} ${cmp} (?, ?)`, [id.ms, id.seq]];
+    }
+    return this.sql
+      .exec<{ message: string }>(`SELECT message FROM messages ${where} ORDER BY n ${order} LIMIT ?`, ...args, limit)
+      .toArray()
+      .map((row) => JSON.parse(row.message) as ChatMessage);
   }
 
   private makeTables(): void {

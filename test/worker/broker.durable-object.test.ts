@@ -20,6 +20,7 @@ brokerContract(
       subscribe: (room, listener) => inside(() => broker.subscribe(room, listener)),
       unsubscribe: (room, listener) => inside(() => broker.unsubscribe(room, listener)),
       history: (room, since) => inside(() => broker.history(room, since)),
+      page: (room, request) => inside(() => broker.page(room, request)),
       join: (room, member) => inside(() => broker.join(room, member)),
       leave: (room, member) => inside(() => broker.leave(room, member)),
       members: (room) => inside(() => broker.members(room)),
