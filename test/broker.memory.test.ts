@@ -3,9 +3,9 @@ import { MemoryBroker, MemoryBus } from '../src/broker/memory.ts';
 import { REF_TTL_MS, compareIdText } from '../src/protocol/index.ts';
 import { brokerContract } from './support/broker-contract.ts';
 
-brokerContract('memory', async () => {
-  const bus = new MemoryBus({ historySize: 100 });
-  return { a: new MemoryBroker(bus), b: new MemoryBroker(bus), historySize: 100, close: async () => {} };
+brokerContract('memory', async (historySize) => {
+  const bus = new MemoryBus({ historySize });
+  return { a: new MemoryBroker(bus), b: new MemoryBroker(bus), close: async () => {} };
 });
 
 const alice = { id: 'c_alice', name: 'alice' };

@@ -14,9 +14,9 @@ describe.runIf(redisAvailable())('Redis', () => {
     await redis?.stop();
   });
 
-  brokerContract('redis', async () => {
+  brokerContract('redis', async (historySize) => {
     const make = (instance: string) =>
-      new RedisBroker({ url: redis.url, instance, historySize: 100, log: quietLog, livenessTtlMs: 1000, heartbeatMs: 200 });
+      new RedisBroker({ url: redis.url, instance, historySize, log: quietLog, livenessTtlMs: 1000, heartbeatMs: 200 });
     const a = make(`a-${Date.now()}`);
     const b = make(`b-${Date.now()}`);
     await eventually(() => {
@@ -25,7 +25,6 @@ describe.runIf(redisAvailable())('Redis', () => {
     return {
       a,
       b,
-      historySize: 100,
       close: async () => {
         await Promise.all([a.close(), b.close()]);
       },

@@ -1,16 +1,20 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Broker, RoomEvent } from '../../src/broker/broker.ts';
-import { compareIdText, parseMessageId } from '../../src/protocol/index.ts';
+import type { Broker, Page, PageRequest, RoomEvent } from '../../src/broker/broker.ts';
+import { compareIdText, formatMessageId, parseMessageId } from '../../src/protocol/index.ts';
 import { eventually } from './eventually.ts';
 
 export interface BrokerPair {
   /** Two replicas' brokers over the same backend. */
   a: Broker;
   b: Broker;
-  /** The size the backend keeps each room's log at, at least (100 or more). */
-  historySize: number;
   close(): Promise<void>;
 }
+
+/** Makes a pair whose backend keeps at least the last `historySize` messages of each room. */
+export type BrokerPairFactory = (historySize: number) => Promise<BrokerPair>;
+
+/** The history size of most rows; paging asks for more, so that every message it walks is kept. */
+const HISTORY_SIZE = 100;
 
 const alice = { id: 'c_alice', name: 'alice' };
 const bob = { id: 'c_bob', name: 'bob' };
@@ -27,10 +31,10 @@ export interface ContractOptions {
 }
 
 /** What every Broker must do; run once per adapter. */
-export function brokerContract(name: string, create: () => Promise<BrokerPair>, options: ContractOptions = {}): void {
+export function brokerContract(name: string, create: BrokerPairFactory, options: ContractOptions = {}): void {
   describe(`${name} broker contract`, () => {
     let pair: BrokerPair | null = null;
-    const open = async () => (pair = await create());
+    const open = async (historySize = HISTORY_SIZE) => (pair = await create(historySize));
     afterEach(async () => {
       await pair?.close();
       pair = null;
@@ -115,7 +119,8 @@ export function brokerContract(name: string, create: () => Promise<BrokerPair>, 
     });
 
     it('keeps at least the last historySize messages, and cannot recover from older ones', async () => {
-      const { a, historySize } = await open();
+      const historySize = HISTORY_SIZE;
+      const { a } = await open(historySize);
       const room = freshRoom();
       const ids: string[] = [];
       for (let i = 0; i < historySize * 2 + 10; i++) ids.push((await a.publish({ room, from: alice, text: `m${i}` })).id);
@@ -161,6 +166,77 @@ export function brokerContract(name: string, create: () => Promise<BrokerPair>, 
       );
     });
 
+    it('pages back from the newest and forward from an id over 250 messages, with no gap and no overlap', async () => {
+      // A log that keeps all 250: the memory broker trims in halves and Redis approximately.
+      const { a, b } = await open(300);
+      const room = freshRoom();
+      const ids: string[] = [];
+      for (let i = 0; i < 250; i++) ids.push((await a.publish({ room, from: alice, text: `m${i}` })).id);
+
+      const back = await walk(b, room, 'before', undefined, 100);
+      expect(back.sizes).toEqual([100, 100, 50]);
+      expect(back.ids).toEqual([...ids].reverse());
+      expect(back.first.messages[0]).toMatchObject({ id: ids[249], room, from: alice, text: 'm249' });
+
+      const forward = await walk(b, room, 'after', ids[0], 100);
+      expect(forward.sizes).toEqual([100, 100, 49]);
+      expect(forward.ids).toEqual(ids.slice(1));
+      expect(forward.first.messages[0]).toMatchObject({ id: ids[1], room, from: alice, text: 'm1' });
+    });
+
+    it('pages from the ends, from ids it does not hold, and one message at a time', async () => {
+      const { a, b } = await open();
+      const room = freshRoom();
+      const ids: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        // A pause halfway, so that ids 4 and 5 differ in ms and an id exists between them that was never given.
+        if (i === 5) await new Promise((resolve) => setTimeout(resolve, 5));
+        ids.push((await a.publish({ room, from: alice, text: `m${i}` })).id);
+      }
+      const empty: Page = { messages: [], next: null };
+      const page = async (request: PageRequest) => {
+        const { messages, next } = await b.page(room, request);
+        return { ids: messages.map((m) => m.id), next };
+      };
+
+      expect(await b.page(room, { before: ids[0], limit: 50 })).toEqual(empty);
+      expect(await b.page(room, { after: ids[9], limit: 50 })).toEqual(empty);
+
+      const first = parseMessageId(ids[0]!)!;
+      const fourth = parseMessageId(ids[4]!)!;
+      const last = parseMessageId(ids[9]!)!;
+      const between = formatMessageId({ ms: fourth.ms, seq: fourth.seq + 1 });
+      expect(compareIdText(between, ids[5]!)).toBeLessThan(0);
+      const older = formatMessageId({ ms: first.ms - 1, seq: 0 });
+      const newer = formatMessageId({ ms: last.ms + 1, seq: 0 });
+
+      expect(await page({ before: between, limit: 3 })).toEqual({ ids: [ids[4], ids[3], ids[2]], next: ids[2] });
+      expect(await page({ after: between, limit: 3 })).toEqual({ ids: [ids[5], ids[6], ids[7]], next: ids[7] });
+      expect(await b.page(room, { before: older, limit: 50 })).toEqual(empty);
+      expect(await page({ after: older, limit: 4 })).toEqual({ ids: ids.slice(0, 4), next: ids[3] });
+      expect(await page({ after: older, limit: 50 })).toEqual({ ids, next: null });
+      expect(await page({ before: newer, limit: 2 })).toEqual({ ids: [ids[9], ids[8]], next: ids[8] });
+      expect(await page({ before: newer, limit: 10 })).toEqual({ ids: [...ids].reverse(), next: null });
+      expect(await b.page(room, { after: newer, limit: 50 })).toEqual(empty);
+      expect(await b.page(room, { before: '0-0', limit: 50 })).toEqual(empty);
+
+      expect(await page({ limit: 1 })).toEqual({ ids: [ids[9]], next: ids[9] });
+      expect(await page({ before: ids[1], limit: 1 })).toEqual({ ids: [ids[0]], next: null });
+      expect(await page({ after: ids[7], limit: 1 })).toEqual({ ids: [ids[8]], next: ids[8] });
+      expect(await page({ after: ids[8], limit: 1 })).toEqual({ ids: [ids[9]], next: null });
+      expect((await walk(b, room, 'after', older, 1)).ids).toEqual(ids);
+      expect((await walk(b, room, 'before', undefined, 1)).ids).toEqual([...ids].reverse());
+    });
+
+    it('pages a room with no messages as empty, with no next', async () => {
+      const { b } = await open();
+      const room = freshRoom();
+      const empty: Page = { messages: [], next: null };
+      expect(await b.page(room, { limit: 50 })).toEqual(empty);
+      expect(await b.page(room, { before: '1-0', limit: 50 })).toEqual(empty);
+      expect(await b.page(room, { after: '1-0', limit: 50 })).toEqual(empty);
+    });
+
     if (!options.oneReplica) it('removes a closed replica’s members from presence', async () => {
       const { a, b } = await open();
       const room = freshRoom();
@@ -173,4 +249,23 @@ export function brokerContract(name: string, create: () => Promise<BrokerPair>, 
       await eventually(() => expect(events).toContainEqual({ type: 'leave', member: alice, count: 1 }), 30_000);
     });
   });
+}
+
+/** Follows `next` from `start` until it is null: every page's size and every id, in the order given. */
+async function walk(broker: Broker, room: string, side: 'before' | 'after', start: string | undefined, limit: number) {
+  const sizes: number[] = [];
+  const ids: string[] = [];
+  let first: Page | null = null;
+  let bound = start;
+  for (;;) {
+    const page = await broker.page(room, { [side]: bound, limit });
+    first ??= page;
+    sizes.push(page.messages.length);
+    ids.push(...page.messages.map((m) => m.id));
+    if (page.next === null) return { sizes, ids, first };
+    expect(page.next).toBe(ids.at(-1));
+    // A page never comes back with the same bound: no loop if `next` stops moving.
+    expect(page.next).not.toBe(bound);
+    bound = page.next;
+  }
 }

@@ -11,10 +11,10 @@ import { brokerContract } from '../support/broker-contract.ts';
  */
 brokerContract(
   'Durable Object',
-  async () => {
+  async (historySize) => {
     const stub = env.ROOMS.get(env.ROOMS.newUniqueId());
     const inside = <T>(call: () => T | Promise<T>) => runInDurableObject(stub, call);
-    const broker = await runInDurableObject(stub, (_instance, state) => new DurableObjectBroker(new RoomLog(state.storage.sql, 100)));
+    const broker = await runInDurableObject(stub, (_instance, state) => new DurableObjectBroker(new RoomLog(state.storage.sql, historySize)));
     const viaObject: Broker = {
       publish: (request) => inside(() => broker.publish(request)),
       subscribe: (room, listener) => inside(() => broker.subscribe(room, listener)),
@@ -27,7 +27,7 @@ brokerContract(
       isReady: () => broker.isReady(),
       close: () => inside(() => broker.close()),
     };
-    return { a: viaObject, b: viaObject, historySize: 100, close: async () => {} };
+    return { a: viaObject, b: viaObject, close: async () => {} };
   },
   { oneReplica: 'a room object holds all its members; when it goes, the room goes with it' },
 );
