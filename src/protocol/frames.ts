@@ -67,15 +67,15 @@ export type ServerFrame = WelcomeFrame | MessageFrame | AckFrame | PresenceFrame
  * that every replica writes the same bytes for the same message.
  */
 export function encodeMessage(m: ChatMessage): string {
-  return JSON.stringify({ type: 'message', id: m.id, room: m.room, from: m.from, text: m.text, ts: m.ts });
+  return JSON.stringify({ type: 'message', id: m.id, room: m.room, from: m.from, text: m.text, ts: m.ts } satisfies MessageFrame);
 }
 
 export function encodeAck(id: string, ts: number, ref: string | undefined): string {
-  return JSON.stringify(ref === undefined ? { type: 'ack', id, ts } : { type: 'ack', ref, id, ts });
+  return JSON.stringify(ref === undefined ? ({ type: 'ack', id, ts } satisfies AckFrame) : ({ type: 'ack', ref, id, ts } satisfies AckFrame));
 }
 
 export function encodePresence(type: 'join' | 'leave', member: MemberInfo): string {
-  return JSON.stringify({ type, member: publicMember(member) });
+  return JSON.stringify({ type, member: publicMember(member) } satisfies PresenceFrame);
 }
 
 /** A member object as every frame writes it: `user` only when there is one. */
@@ -85,18 +85,18 @@ export function publicMember(member: MemberInfo): MemberInfo {
 
 /** The answer to a `refresh` whose token was accepted: its `exp`, in seconds. */
 export function encodeRefreshed(exp: number): string {
-  return `{"type":"refreshed","exp":${exp}}`;
+  return JSON.stringify({ type: 'refreshed', exp } satisfies RefreshedFrame);
 }
 
 export function encodeError(code: ErrorCode, message: string, ref?: string): string {
-  return JSON.stringify(ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref });
+  return JSON.stringify(ref === undefined ? ({ type: 'error', code, message } satisfies ErrorFrame) : ({ type: 'error', code, message, ref } satisfies ErrorFrame));
 }
 
 export function encodeCount(members: number): string {
-  return `{"type":"count","members":${members}}`;
+  return JSON.stringify({ type: 'count', members } satisfies CountFrame);
 }
 
-export const PONG = '{"type":"pong"}';
+export const PONG = JSON.stringify({ type: 'pong' } satisfies PongFrame);
 
 export function encodeWelcome(w: Omit<WelcomeFrame, 'type'>): string {
   return JSON.stringify({
@@ -108,5 +108,5 @@ export function encodeWelcome(w: Omit<WelcomeFrame, 'type'>): string {
     memberCount: w.memberCount,
     recovered: w.recovered,
     backlog: w.backlog,
-  });
+  } satisfies WelcomeFrame);
 }
