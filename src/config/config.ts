@@ -37,6 +37,8 @@ export interface Config {
   roomTtlSeconds: number;
   /** When set, `/metrics` needs `Authorization: Bearer <token>`; when not, it answers loopback addresses only. */
   metricsToken: string | undefined;
+  /** When set, the HTTP API (`/api/…`) is on and needs `Authorization: Bearer <key>`; when not, it answers 404. */
+  apiKey: string | undefined;
   /** Token settings; no key (neither secret nor public key) means auth is off. */
   auth: AuthSettings;
   /** ALLOWED_ORIGINS as given (checked here); unset: any Origin is accepted. */
@@ -52,6 +54,10 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+
+/** A bearer secret (METRICS_TOKEN, API_KEY): what fits in an Authorization header as one credential. */
+const PRINTABLE_SECRET = /^[\x21-\x7e]{16,256}$/;
+const PRINTABLE_SECRET_TEXT = '16–256 printable ASCII characters without spaces';
 
 export function parseConfig(env: Env, defaults: { instanceId: string }): Config {
   return {
@@ -70,7 +76,8 @@ export function parseConfig(env: Env, defaults: { instanceId: string }): Config 
     idleTimeoutMs: idleTimeout(env),
     presenceLimit: integer(env, 'PRESENCE_LIMIT', DEFAULT_PRESENCE_LIMIT, 1, 1_000_000),
     roomTtlSeconds: integer(env, 'ROOM_TTL', DEFAULT_ROOM_TTL_SECONDS, 0, 10 * 365 * 24 * 3600),
-    metricsToken: secret(env, 'METRICS_TOKEN', /^[\x21-\x7e]{16,256}$/, '16–256 printable ASCII characters without spaces'),
+    metricsToken: secret(env, 'METRICS_TOKEN', PRINTABLE_SECRET, PRINTABLE_SECRET_TEXT),
+    apiKey: secret(env, 'API_KEY', PRINTABLE_SECRET, PRINTABLE_SECRET_TEXT),
     auth: authSettings(env),
     allowedOrigins: allowedOrigins(env),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),

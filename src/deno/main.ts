@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { getConnInfo, serveStatic } from 'hono/deno';
 import { mountApp } from '../../routes/app.ts';
 import { registryGateway } from '../../routes/registry-gateway.ts';
+import { brokerRoomService } from '../../routes/room-service.ts';
 import { brokerName, createBroker } from '../server/create-broker.ts';
 import { createRegistry } from '../server/create-registry.ts';
 import { awaitSocketsClosed, displayUrl } from '../server/closing.ts';
@@ -31,6 +32,8 @@ const sockets = createDenoSockets();
 const upgradeOptions = { idleTimeout: Math.max(1, Math.round(config.idleTimeoutMs / 1000)) };
 const app = mountApp(new Hono(), {
   access: () => access,
+  rooms: brokerRoomService(broker),
+  apiKey: () => config.apiKey,
   gateway: registryGateway({
     registry,
     upgradeWebSocket: (c, events) => upgradeWebSocket(c, events, upgradeOptions),

@@ -14,6 +14,7 @@ import { awaitSocketsClosed, displayUrl } from '../server/closing.ts';
 import { mountApp } from '../../routes/app.ts';
 import { type Access, createAccess } from '../../routes/access.ts';
 import { registryGateway } from '../../routes/registry-gateway.ts';
+import { brokerRoomService } from '../../routes/room-service.ts';
 import { createNodeWebSockets, nodeMemberSocket } from './websocket-server.ts';
 import { createMetrics } from './metrics.ts';
 
@@ -58,6 +59,8 @@ export async function startReplica({ config, broker, log, access: given }: Repli
   mountApp(app, {
     gateway,
     access: () => access,
+    rooms: brokerRoomService(broker),
+    apiKey: () => config.apiKey,
     log,
     serveStatic: serveStatic({ root: STATIC_ROOT }),
     extend: metrics.mount,

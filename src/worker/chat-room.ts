@@ -1,4 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { Page, PageRequest, Published, PublishRequest } from '../broker/broker.ts';
+import type { MemberInfo } from '../protocol/index.ts';
 import { type Member, RoomRegistry } from '../room/index.ts';
 import { AlarmDeadlines } from './alarm-deadlines.ts';
 import { AlarmSchedule } from './alarm-schedule.ts';
@@ -79,6 +81,25 @@ export class ChatRoom extends DurableObject<Env> {
     server.serializeAttachment(saved);
     this.track(server, member);
     return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /**
+   * The HTTP API's publish, checked by the Worker (roomObjectService): given
+   * its id here and announced to this room's members like any message; a
+   * re-sent ref is answered with the first one's id (refs are the room's one namespace).
+   */
+  async apiPublish(request: PublishRequest): Promise<Published> {
+    return this.broker.publish(request);
+  }
+
+  /** A page of this room's log, for the HTTP API and the page's history route. */
+  async apiPage(room: string, request: PageRequest): Promise<Page> {
+    return this.broker.page(room, request);
+  }
+
+  /** Everyone in this room: every member is a socket of this object. */
+  async apiMembers(room: string): Promise<MemberInfo[]> {
+    return this.broker.members(room);
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {

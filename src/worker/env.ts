@@ -18,6 +18,8 @@ export interface Env {
   /** When set, a token's `iss` / `aud` must match. */
   AUTH_ISSUER?: string;
   AUTH_AUDIENCE?: string;
+  /** Turns the HTTP API on (`/api/…`, with `Authorization: Bearer <API_KEY>`); set it as a secret, never in wrangler.toml. */
+  API_KEY?: string;
   /** Comma-separated origins that may open a socket; unset: any. */
   ALLOWED_ORIGINS?: string;
 }

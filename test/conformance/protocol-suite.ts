@@ -5,6 +5,7 @@ import type { ConformanceDriver, PlatformRow, ServerUnderTest } from './driver.t
 import { HANDSHAKE, MALFORMED_HANDSHAKES } from './handshakes.ts';
 import { rawRequest } from './raw-http.ts';
 import { describeTokenConformance } from './token-suite.ts';
+import { describeApiConformance } from './api-suite.ts';
 import { platformRow } from './platform-row.ts';
 
 /**
@@ -533,6 +534,8 @@ export function describeProtocolConformance(driver: ConformanceDriver, startTime
     });
 
     describeTokenConformance(driver, startTimeoutMs);
+
+    describeApiConformance(driver, () => server, startTimeoutMs);
 
     if (driver.shutdown) {
       const shutdown = driver.shutdown.bind(driver);
