@@ -1,12 +1,24 @@
-# The chat replica: `npm start` in a container. No build step: tsx runs the
-# TypeScript sources, as on a laptop.
+# The chat replica: `npm start` in a container. tsx runs the TypeScript
+# sources, as on a laptop; the one built file is the page's bundle of the
+# client library (static/vendor/chat-client.js, `npm run build:page`).
 
 # Production dependencies only, installed apart so that the final image holds
-# no npm cache and no dev tools.
+# no npm cache and no dev tools. No scripts: `prepare` builds with dev tools,
+# and the page's bundle comes from the stage below.
 FROM node:22-slim AS dependencies
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# The page's bundle, made with the dev tools (esbuild), which stay in this stage.
+FROM node:22-slim AS page
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY static ./static
+RUN npm run build:page
 
 FROM node:22-slim
 ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0
@@ -15,7 +27,8 @@ COPY --from=dependencies /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
 COPY routes ./routes
-COPY static ./static
+# static/ as built: the page and its bundle.
+COPY --from=page /app/static ./static
 # The image's own unprivileged user; the files stay root's, so it cannot change them.
 USER node
 EXPOSE 8080

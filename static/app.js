@@ -1,17 +1,20 @@
-// Chat page: speaks wire protocol v1.1 (see PROTOCOL.md) over one WebSocket.
+// Chat page: the UI of one room. The connection (reconnects with backoff, `since`,
+// re-sent refs, each message once, the member list) is the client library's,
+// src/client, bundled into vendor/chat-client.js by `npm run build:page`.
 
+import { connectRoom } from './vendor/chat-client.js';
 import { claimsOf, fetchToken, hasExpired, nameOf, readSession, refreshDelay, store } from './session.js';
 
 const ROOM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const NAME_MAX = 32;
 const TEXT_MAX = 2000;
 const MAX_MESSAGES = 500;
-const MAX_SEEN = 5000;
-const PING_MS = 25_000;
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 10_000;
+const BACKLOG_MAX = 50;   // a welcome without `since` brings at most the latest 50 (PROTOCOL.md)
+const PAGE_SIZE = 50;     // messages per "Load older messages"
+const BACKOFF = { initialMs: 500, maxMs: 10_000 };
 const NOTICE_MS = 5000;
-const CLOSE_TOKEN_EXPIRED = 4001;
+// A token that expires within this is renewed before a socket is opened with it.
+const TOKEN_MARGIN_MS = 1000;
 const STATUS_TEXT = {
   expired: 'session expired: open the page with a new token',
   renewing: 'renewing the session…',
@@ -29,29 +32,28 @@ const els = {
   notice: $('notice'),
   members: $('members'),
   log: $('messages'),
+  older: $('older'),
   sendForm: $('send-form'),
   message: $('message'),
 };
 
 const state = {
-  ws: null,
-  ready: false,          // welcome received on the current socket
-  wantConnected: false,  // false only after Disconnect (or before the first Connect)
+  chat: null,            // the library's ChatRoom, while connected or reconnecting
+  off: [],               // its listeners' unsubscribe functions
+  wantConnected: false,  // false only after Disconnect, a refusal (or before the first Connect)
   room: null,            // the room whose messages are on screen
   name: '',
   token: null,           // the JWT the socket is opened with, when the page has one
   tokenUrl: null,        // a same-origin URL that hands out a fresh token
-  offered: null,         // a token sent in `refresh`, taken on `refreshed`
   you: null,
   instance: '',
-  lastId: null,
-  seen: new Set(),
+  lastId: null,          // the last id delivered, kept across Disconnect for the next `since`
   ownIds: new Set(),
-  pending: new Map(),    // ref -> { text, el }, in send order
-  members: new Map(),
-  attempt: 0,
-  retryTimer: 0,
-  pingTimer: 0,
+  pending: new Set(),    // elements of sends not acked yet
+  members: [],
+  memberCount: 0,
+  hasOlder: null,        // whether the room keeps messages older than those shown (null: not known yet)
+  loadingOlder: false,
   noticeTimer: 0,
   refreshTimer: 0,
 };
@@ -69,23 +71,6 @@ function compareIds(a, b) {
   if (a1 !== b1) return a1 < b1 ? -1 : 1;
   if (a2 !== b2) return a2 < b2 ? -1 : 1;
   return 0;
-}
-
-function noteId(id) {
-  if (state.lastId === null || compareIds(id, state.lastId) > 0) state.lastId = id;
-}
-
-function rememberSeen(id) {
-  state.seen.add(id);
-  // Sets iterate in insertion order, so this drops the oldest ids.
-  while (state.seen.size > MAX_SEEN) state.seen.delete(state.seen.values().next().value);
-}
-
-function newRef() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  // randomUUID is missing outside secure contexts (plain http on a LAN address).
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
 }
 
 // ---- status, notices, validation ----
@@ -157,6 +142,16 @@ function buildMessage({ name, ts, text, mine }) {
   return el;
 }
 
+/** A message from the library or from history, as a list entry with its id. */
+function messageElement(m) {
+  // With tokens, `user` also marks what this user sent from another tab or before a reload.
+  const you = state.chat?.you ?? state.you;
+  const mine = m.from?.id === you?.id || state.ownIds.has(m.id) || (you?.user !== undefined && m.from?.user === you.user);
+  const el = buildMessage({ name: m.from?.name ?? '?', ts: m.ts, text: String(m.text ?? ''), mine });
+  el.dataset.id = m.id;
+  return el;
+}
+
 function markMine(el) {
   if (el.classList.contains('mine')) return;
   el.classList.add('mine');
@@ -172,128 +167,144 @@ function insertSorted(el) {
     node = node.nextElementSibling;
   }
   els.log.insertBefore(el, node);
-  trimLog();
 }
 
+// Older messages go in from the bottom: they belong below everything shown.
+function insertFromBottom(el) {
+  const id = el.dataset.id;
+  let node = els.log.lastElementChild;
+  while (node && node.dataset.id && compareIds(node.dataset.id, id) < 0) node = node.previousElementSibling;
+  els.log.insertBefore(el, node ? node.nextElementSibling : els.log.firstElementChild);
+}
+
+// The list keeps the latest MAX_MESSAGES; what it drops can be loaded again.
 function trimLog() {
-  while (els.log.children.length > MAX_MESSAGES) els.log.lastElementChild.remove();
+  let trimmed = false;
+  while (els.log.children.length > MAX_MESSAGES) {
+    els.log.lastElementChild.remove();
+    trimmed = true;
+  }
+  if (trimmed) {
+    state.hasOlder = true;
+    updateOlder();
+  }
 }
 
 function findById(id) {
   return els.log.querySelector(`.msg[data-id="${CSS.escape(id)}"]`);
 }
 
+function oldestShownId() {
+  let oldest = null;
+  for (const el of els.log.querySelectorAll('.msg[data-id]')) {
+    if (oldest === null || compareIds(el.dataset.id, oldest) < 0) oldest = el.dataset.id;
+  }
+  return oldest;
+}
+
 function insertGapMarker() {
   const first = els.log.querySelector('[data-id]');
-  if (first?.classList.contains('sep')) return;
+  if (!first || first.classList.contains('sep')) return;
   const sep = document.createElement('div');
   sep.className = 'sep';
   sep.textContent = '(some messages may be missing)';
-  sep.dataset.id = state.lastId;
+  sep.dataset.id = state.chat?.lastId ?? first.dataset.id;
   els.log.insertBefore(sep, first);
 }
 
 // ---- members ----
 
 function renderMembers() {
-  const items = [...state.members.values()].map((m) => {
+  const you = state.chat?.you ?? state.you;
+  const items = state.members.map((m) => {
     const li = document.createElement('li');
     li.dataset.id = m.id;
     li.textContent = m.name;
-    if (m.id === state.you?.id) {
+    if (m.id === you?.id) {
       li.classList.add('me');
       li.append(' ', span('you', 'you'));
     }
     return li;
   });
+  // A big room lists only some of its members (PROTOCOL.md "Big rooms").
+  if (state.memberCount > state.members.length) {
+    const more = document.createElement('li');
+    more.className = 'more';
+    more.textContent = `and ${state.memberCount - state.members.length} more`;
+    items.push(more);
+  }
   els.members.replaceChildren(...items);
 }
 
-// ---- incoming frames ----
+function clearMembers() {
+  state.members = [];
+  state.memberCount = 0;
+  renderMembers();
+}
 
-function onWelcome(f) {
-  state.ready = true;
-  state.you = f.you;
-  state.instance = f.instance ?? '';
-  state.attempt = 0;
-  if (state.token) els.name.value = f.you?.name ?? els.name.value;
-  setStatus('connected');
+// ---- what the library reports ----
+
+function onWelcome(w) {
+  state.you = w.you;
+  state.instance = w.instance ?? '';
+  if (state.token) els.name.value = w.you?.name ?? els.name.value;
+  // The first welcome of a room on screen tells whether it has more than its backlog.
+  if (state.hasOlder === null) {
+    state.hasOlder = !w.recovered && Number(w.backlog) >= BACKLOG_MAX;
+    updateOlder();
+  }
   scheduleRefresh();
-  state.members = new Map((f.members ?? []).map((m) => [m.id, m]));
-  renderMembers();
-  if (!f.recovered && state.seen.size > 0) insertGapMarker();
-  for (const [ref, { text }] of state.pending) transmit(ref, text);
-  startPing();
 }
 
-function onMessage(f) {
-  if (typeof f.id !== 'string') return;
-  noteId(f.id);
-  if (state.seen.has(f.id)) return;
-  rememberSeen(f.id);
-  // With tokens, `user` also marks what this user sent from another tab or before a reload.
-  const mine = f.from?.id === state.you?.id || state.ownIds.has(f.id) || (state.you?.user !== undefined && f.from?.user === state.you.user);
-  const el = buildMessage({ name: f.from?.name ?? '?', ts: f.ts, text: String(f.text ?? ''), mine });
-  el.dataset.id = f.id;
-  insertSorted(el);
+function onMessage(m) {
+  if (typeof m?.id !== 'string' || findById(m.id)) return;
+  insertSorted(messageElement(m));
+  trimLog();
+  if (state.hasOlder && els.older.hidden) updateOlder();
 }
 
-function onAck(f) {
-  const entry = state.pending.get(f.ref);
-  if (!entry || typeof f.id !== 'string') return;
-  state.pending.delete(f.ref);
-  state.ownIds.add(f.id);
-  noteId(f.id);
-  const { el } = entry;
-  if (state.seen.has(f.id)) {
-    // Already shown from a backlog (sent before a reconnect): keep that copy.
-    el.remove();
-    const existing = findById(f.id);
-    if (existing) markMine(existing);
-    return;
-  }
-  rememberSeen(f.id);
-  el.classList.remove('pending');
-  el.dataset.id = f.id;
-  setTime(el, f.ts);
-  setLabel(el, '');
-  el.remove();
-  insertSorted(el);
-}
-
-function onError(f) {
-  showNotice(`${f.code ?? 'error'}: ${f.message ?? ''}`);
-  const entry = f.ref && state.pending.get(f.ref);
-  if (!entry) return;
-  state.pending.delete(f.ref);
-  entry.el.classList.replace('pending', 'failed');
-  setLabel(entry.el, 'failed');
-}
-
-function onMemberChange(f, present) {
-  if (!f.member?.id) return;
-  if (present) state.members.set(f.member.id, f.member);
-  else state.members.delete(f.member.id);
-  renderMembers();
-}
-
-function handleFrame(data) {
-  let f;
-  try { f = JSON.parse(data); } catch { return; }
-  if (!f || typeof f !== 'object') return;
-  switch (f.type) {
-    case 'welcome': return onWelcome(f);
-    case 'message': return onMessage(f);
-    case 'ack': return onAck(f);
-    case 'error': return onError(f);
-    case 'join': return onMemberChange(f, true);
-    case 'leave': return onMemberChange(f, false);
-    case 'refreshed': return onRefreshed();
-    default: return undefined; // pong and anything newer
+function onStatus(s) {
+  switch (s.state) {
+    case 'live':
+      state.instance = s.instance ?? state.instance;
+      setStatus('connected');
+      return;
+    case 'connecting':
+    case 'reconnecting':
+      // A browser hides why an upgrade was refused, so a refused token is told by its exp
+      // (rather than retried: the library would try 3 times, then stop with 'refused');
+      // with tokenUrl, the token function renews it instead.
+      if (s.state === 'reconnecting' && !state.tokenUrl && hasExpired(state.token)) return expire();
+      clearTimeout(state.refreshTimer);
+      setStatus(s.state);
+      return;
+    case 'closed':
+      // The library stopped by itself (we unsubscribe before closing it).
+      if (s.code === 4001 || s.reason === 'token expired') return expire();
+      state.wantConnected = false;
+      closeChat();
+      clearMembers();
+      setStatus('disconnected');
+      showNotice(`Disconnected: ${s.reason ?? 'closed'}${s.code ? ` (${s.code})` : ''}`);
+      updateButtons();
+      return;
+    default:
+      return undefined;
   }
 }
 
-// ---- token renewal ----
+function onMembers(list, count) {
+  state.members = Array.isArray(list) ? list : [];
+  state.memberCount = typeof count === 'number' ? count : state.members.length;
+  renderMembers();
+}
+
+// ---- tokens ----
+
+function useToken(token) {
+  state.token = token;
+  store(token);
+}
 
 function scheduleRefresh() {
   clearTimeout(state.refreshTimer);
@@ -303,135 +314,182 @@ function scheduleRefresh() {
 
 // Before `exp`, in band: the connection stays. Should this fail, the close with 4001 renews instead.
 async function refreshToken() {
+  const chat = state.chat;
   const token = await fetchToken(state.tokenUrl);
-  if (token && token !== state.token && state.ready) {
-    state.offered = token;
-    send({ type: 'refresh', token });
+  if (!token || token === state.token || !chat || chat !== state.chat) return;
+  try {
+    await chat.refresh(token);
+  } catch {
+    return;
   }
-}
-
-function onRefreshed() {
-  if (!state.offered) return;
-  useToken(state.offered);
-  state.offered = null;
+  if (chat !== state.chat) return;
+  useToken(token);
   scheduleRefresh();
 }
 
-function useToken(token) {
-  state.token = token;
-  store(token);
-}
-
-// The server closed with 4001, or refused a token the page sees has expired: renew from
-// tokenUrl and reconnect with `since`, or say so and stop rather than retry in a loop.
-async function onTokenExpired() {
-  if (state.tokenUrl) {
+/**
+ * The token for each socket the library opens, when the page has a tokenUrl: the one
+ * it holds while that is good, else a fresh one (after a 4001, or a refused upgrade).
+ * Without one the session is over: say so and stop rather than retry in a loop.
+ */
+function tokenSource() {
+  return async () => {
+    if (state.token && !hasExpired(state.token, Date.now() + TOKEN_MARGIN_MS)) return state.token;
+    const chat = state.chat;
     setStatus('renewing');
     const token = await fetchToken(state.tokenUrl);
-    if (!state.wantConnected) return;
     if (token && !hasExpired(token)) {
       useToken(token);
-      openSocket();
-      return;
+      return token;
     }
-  }
+    if (chat && chat === state.chat) expire();
+    throw new Error('tokenUrl gave no valid token');
+  };
+}
+
+function expire() {
   state.wantConnected = false;
-  state.members.clear();
-  renderMembers();
+  closeChat();
+  clearMembers();
   setStatus('expired');
   updateButtons();
 }
 
-// ---- socket lifecycle ----
+// ---- connection ----
 
-function socketUrl() {
-  const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-  // encodeURIComponent rather than URLSearchParams: the latter writes spaces as "+".
-  // With a token the name is the token's: the server ignores the query's.
-  let query = state.token ? '' : `name=${encodeURIComponent(state.name)}`;
-  if (state.lastId) query += `&since=${encodeURIComponent(state.lastId)}`;
-  if (state.token) query += `&token=${encodeURIComponent(state.token)}`;
-  return `${proto}://${location.host}/ws/${encodeURIComponent(state.room)}?${query.replace(/^&/, '')}`;
+function openChat() {
+  const chat = connectRoom(location.origin, state.room, {
+    name: state.token || state.tokenUrl ? undefined : state.name,
+    // With a tokenUrl, a function: the library asks it again after a 4001.
+    token: state.tokenUrl ? tokenSource() : state.token ?? undefined,
+    since: state.lastId ?? undefined,
+    backoff: BACKOFF,
+  });
+  state.chat = chat;
+  state.off = [
+    chat.on('welcome', onWelcome),
+    chat.on('message', onMessage),
+    chat.on('members', onMembers),
+    chat.on('gap', insertGapMarker),
+    chat.on('status', onStatus),
+  ];
 }
 
-function openSocket() {
-  clearTimeout(state.retryTimer);
-  let ws;
-  try {
-    ws = new WebSocket(socketUrl());
-  } catch {
-    scheduleReconnect();
-    return;
-  }
-  state.ws = ws;
-  state.ready = false;
-  ws.onmessage = (ev) => { if (ws === state.ws) handleFrame(ev.data); };
-  ws.onclose = (ev) => { if (ws === state.ws) onSocketClosed(ev.code); };
-}
-
-function closeSocket() {
-  const ws = state.ws;
-  state.ws = null;
-  state.ready = false;
-  stopPing();
+/** Stops the library's connection, keeping where it got to for the next `since`. */
+function closeChat() {
   clearTimeout(state.refreshTimer);
-  if (ws) ws.close(1000);
+  const chat = state.chat;
+  if (!chat) return;
+  state.chat = null;
+  for (const off of state.off.splice(0)) off();
+  state.lastId = chat.lastId ?? state.lastId;
+  state.you = chat.you ?? state.you;
+  chat.close();
+  // What it had not sent is not sent now: say so rather than leave it "sending…".
+  for (const el of state.pending) failSend(el, 'not sent');
+  state.pending.clear();
 }
-
-function onSocketClosed(code) {
-  const welcomed = state.ready;
-  state.ws = null;
-  state.ready = false;
-  stopPing();
-  clearTimeout(state.refreshTimer);
-  if (!state.wantConnected) setStatus('disconnected');
-  // A browser hides why an upgrade was refused, so a refused token is told by its exp.
-  else if (code === CLOSE_TOKEN_EXPIRED || (!welcomed && hasExpired(state.token))) void onTokenExpired();
-  else scheduleReconnect();
-}
-
-function scheduleReconnect() {
-  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** state.attempt);
-  state.attempt += 1;
-  // Jitter spreads out clients that all lost the same instance at once.
-  const delay = base / 2 + Math.random() * (base / 2);
-  setStatus('reconnecting');
-  clearTimeout(state.retryTimer);
-  state.retryTimer = setTimeout(openSocket, delay);
-}
-
-function startPing() {
-  stopPing();
-  state.pingTimer = setInterval(() => send({ type: 'ping' }), PING_MS);
-}
-
-function stopPing() {
-  clearInterval(state.pingTimer);
-}
-
-function send(frame) {
-  if (state.ws?.readyState !== WebSocket.OPEN) return false;
-  state.ws.send(JSON.stringify(frame));
-  return true;
-}
-
-// Unsent messages stay queued and go out after the next welcome.
-function transmit(ref, text) {
-  if (state.ready) send({ type: 'message', text, ref });
-}
-
-// ---- user actions ----
 
 function resetRoom(room) {
   state.room = room;
   state.lastId = null;
-  state.seen.clear();
   state.ownIds.clear();
-  state.pending.clear();
-  state.members.clear();
+  state.hasOlder = null;
   els.log.replaceChildren();
-  renderMembers();
+  clearMembers();
+  updateOlder();
 }
+
+// ---- sending ----
+
+function onSent(el, { id, ts }) {
+  state.pending.delete(el);
+  if (typeof id !== 'string' || !el.isConnected) return;
+  state.ownIds.add(id);
+  const existing = findById(id);
+  if (existing) {
+    // Already shown from a backlog (sent before a reconnect): keep that copy.
+    el.remove();
+    markMine(existing);
+    return;
+  }
+  el.classList.remove('pending');
+  el.dataset.id = id;
+  setTime(el, ts);
+  setLabel(el, '');
+  el.remove();
+  insertSorted(el);
+  trimLog();
+}
+
+function failSend(el, label) {
+  el.classList.replace('pending', 'failed');
+  setLabel(el, label);
+}
+
+function onSendFailed(el, err) {
+  if (!state.pending.delete(el)) return;
+  const code = err?.code ? `${err.code}: ` : '';
+  showNotice(`${code}${err?.message ?? 'not sent'}`);
+  failSend(el, 'failed');
+}
+
+// ---- older messages ----
+
+function updateOlder() {
+  els.older.hidden = !state.hasOlder || !els.log.querySelector('.msg[data-id]');
+  els.older.disabled = state.loadingOlder;
+}
+
+async function historyPage(room, before) {
+  const url = `/rooms/${encodeURIComponent(room)}/history?before=${encodeURIComponent(before)}&limit=${PAGE_SIZE}`;
+  const ask = () => fetch(url, {
+    cache: 'no-store',
+    headers: state.token ? { accept: 'application/json', authorization: `Bearer ${state.token}` } : { accept: 'application/json' },
+  });
+  let res = await ask();
+  if (res.status === 401 && state.tokenUrl) {
+    const token = await fetchToken(state.tokenUrl);
+    if (token) {
+      useToken(token);
+      res = await ask();
+    }
+  }
+  if (!res.ok) {
+    let message = `HTTP ${res.status}`;
+    try {
+      const body = await res.json();
+      message = `${body.error?.code ?? 'error'}: ${body.error?.message ?? message}`;
+    } catch {
+      // Not the JSON error body: the status says enough.
+    }
+    throw new Error(message);
+  }
+  return res.json();
+}
+
+async function loadOlder() {
+  const room = state.room;
+  const before = oldestShownId();
+  if (!room || !before || state.loadingOlder) return;
+  state.loadingOlder = true;
+  updateOlder();
+  try {
+    const page = await historyPage(room, before);
+    if (room !== state.room) return;
+    for (const m of Array.isArray(page.messages) ? page.messages : []) {
+      if (typeof m?.id === 'string' && !findById(m.id)) insertFromBottom(messageElement(m));
+    }
+    state.hasOlder = page.next !== null && page.next !== undefined;
+  } catch (err) {
+    showNotice(`Could not load older messages: ${err.message}`);
+  } finally {
+    state.loadingOlder = false;
+    updateOlder();
+  }
+}
+
+// ---- user actions ----
 
 function connect() {
   const room = els.room.value.trim();
@@ -442,23 +500,20 @@ function connect() {
   const name = state.token ? '' : [...els.name.value.trim()].slice(0, NAME_MAX).join('');
   els.room.value = room;
   if (!state.token) els.name.value = name;
+  closeChat();
   if (room !== state.room) resetRoom(room);
   state.name = name;
   state.wantConnected = true;
-  state.attempt = 0;
   writeUrl(room, name);
-  closeSocket();
   setStatus('connecting');
-  openSocket();
+  openChat();
   updateButtons();
 }
 
 function disconnect() {
   state.wantConnected = false;
-  clearTimeout(state.retryTimer);
-  closeSocket();
-  state.members.clear();
-  renderMembers();
+  closeChat();
+  clearMembers();
   setStatus('disconnected');
   updateButtons();
 }
@@ -470,18 +525,19 @@ function sendMessage() {
     showNotice(`Message is too long (at most ${TEXT_MAX} characters).`);
     return;
   }
-  if (!state.wantConnected) {
+  const chat = state.chat;
+  if (!state.wantConnected || !chat) {
     showNotice('Not connected: press Connect first.');
     return;
   }
-  const ref = newRef();
-  const name = state.you?.name ?? (state.name || 'you');
+  const name = chat.you?.name ?? state.you?.name ?? (state.name || 'you');
   const el = buildMessage({ name, ts: Date.now(), text, mine: true });
   el.classList.add('pending');
   setLabel(el, 'sending…');
   els.log.prepend(el);
-  state.pending.set(ref, { text, el });
-  transmit(ref, text);
+  state.pending.add(el);
+  // The library queues it while reconnecting and re-sends it with its ref: it resolves once.
+  chat.send(text).then((ack) => onSent(el, ack), (err) => onSendFailed(el, err));
   els.message.value = '';
   els.message.focus();
 }
@@ -503,6 +559,7 @@ async function init() {
   els.connectForm.addEventListener('submit', (e) => { e.preventDefault(); connect(); });
   els.disconnect.addEventListener('click', disconnect);
   els.sendForm.addEventListener('submit', (e) => { e.preventDefault(); sendMessage(); });
+  els.older.addEventListener('click', () => void loadOlder());
   els.room.addEventListener('input', () => {
     if (els.roomError.textContent) validateRoom(els.room.value.trim());
   });
