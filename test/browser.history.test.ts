@@ -57,21 +57,33 @@ async function loadAll(page: Page): Promise<number> {
   return presses;
 }
 
+/** An HS256 token for the token replica's secret, valid an hour. */
+function mint(sub: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(now).setExpirationTime(now + 3600).sign(new TextEncoder().encode(SECRET));
+}
+
 describe.runIf(redisAvailable() && chromiumAvailable())('the page pages back through history, in Chromium', () => {
   let redis: RedisServer;
+  /** A replica on Redis (history from XREVRANGE), and one with AUTH_SECRET (history behind the token). */
   let replica: ReplicaProcess;
+  let guarded: ReplicaProcess;
   const chromium = useChromium();
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    replica = await startReadyReplica('node-1', redis.url);
+    [replica, guarded] = await Promise.all([
+      startReadyReplica('node-1', redis.url),
+      startReplicaProcess('node-2', { AUTH_SECRET: SECRET }).then(async (r) => (await waitReady(r), r)),
+    ]);
   }, 60_000);
   afterAll(async () => {
-    await replica?.service.stop();
+    await Promise.all([replica, guarded].map((r) => r?.service.stop()));
     await redis?.stop();
   });
 
-  async function visit(query: string): Promise<Visit> {
+  /** A new tab at `/?<query>` on `on`, noting the page's history requests. */
+  async function visit(query: string, on = replica): Promise<Visit> {
     const context = await chromium.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     const visit: Visit = { page, history: [] };
@@ -80,7 +92,7 @@ describe.runIf(redisAvailable() && chromiumAvailable())('the page pages back thr
       const url = new URL(request.url());
       if (url.pathname.endsWith('/history')) visit.history.push({ url, authorization: request.headers()['authorization'] });
     });
-    await page.goto(`${replica.httpUrl('/')}?${query}`);
+    await page.goto(`${on.httpUrl('/')}?${query}`);
     return visit;
   }
 
@@ -122,42 +134,17 @@ describe.runIf(redisAvailable() && chromiumAvailable())('the page pages back thr
     await expect.poll(() => texts(page)).toEqual(newestFirst(3));
     expect(await loadOlder(page).count()).toBe(0);
   });
-});
-
-describe.runIf(chromiumAvailable())('the page pages back through history with a token, in Chromium', () => {
-  let replica: ReplicaProcess;
-  const chromium = useChromium();
-
-  const mint = (sub: string) => {
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(now).setExpirationTime(now + 3600).sign(new TextEncoder().encode(SECRET));
-  };
-
-  beforeAll(async () => {
-    replica = await startReplicaProcess('node-1', { AUTH_SECRET: SECRET });
-    await waitReady(replica);
-  }, 60_000);
-  afterAll(async () => {
-    await replica?.service.stop();
-  });
 
   it('sends its token as Authorization: Bearer, never in the address, and gets every message', async () => {
     const room = `history-token-${Date.now()}`;
     const token = await mint('u-writer');
-    await publish(() => replica.wsUrl(room, { token }), 60);
+    await publish(() => guarded.wsUrl(room, { token }), 60);
     // Without the token, the history route refuses, as joining does.
-    expect((await fetch(replica.httpUrl(`/rooms/${room}/history?before=9999999999999-0&limit=50`))).status).toBe(401);
+    expect((await fetch(guarded.httpUrl(`/rooms/${room}/history?before=9999999999999-0&limit=50`))).status).toBe(401);
 
-    const context = await chromium.newContext();
-    const page = await context.newPage();
-    const history: { url: URL; authorization: string | undefined }[] = [];
-    page.on('request', (request) => {
-      const url = new URL(request.url());
-      if (url.pathname.endsWith('/history')) history.push({ url, authorization: request.headers()['authorization'] });
-    });
     const reader = await mint('u-reader');
-    await page.goto(`${replica.httpUrl('/')}?room=${room}&token=${reader}`);
-    await expect.poll(() => status(page)).toBe('connected · node-1');
+    const { page, history } = await visit(`room=${room}&token=${reader}`, guarded);
+    await expect.poll(() => status(page)).toBe('connected · node-2');
     await expect.poll(() => texts(page)).toEqual(newestFirst(60, 11));
 
     expect(await loadAll(page)).toBe(1);
