@@ -316,9 +316,11 @@ export function describeApiConformance(driver: ConformanceDriver, main: () => Se
       });
     });
 
-    it.runIf(driver.breakBroker)('answers the history route with 503 unavailable while the broker is unreachable', async () => {
+    // Only where the driver can break the broker (a Redis outage runs on Node and Deno in test/http.api.test.ts).
+    const breakBroker = driver.breakBroker?.bind(driver);
+    if (breakBroker) it('answers the history route with 503 unavailable while the broker is unreachable', async () => {
       const room = freshRoom('down');
-      const restore = driver.breakBroker!();
+      const restore = breakBroker();
       try {
         expect(await callApi(main().port, 'GET', `/rooms/${room}/history`)).toEqual(refused(503, 'unavailable'));
       } finally {
