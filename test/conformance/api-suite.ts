@@ -316,7 +316,7 @@ export function describeApiConformance(driver: ConformanceDriver, main: () => Se
       });
     });
 
-    // Only where the driver can break the broker (a Redis outage runs on Node and Deno in test/http.api.test.ts).
+    // Only where the driver can break the broker; a real Redis outage is in test/http.api.test.ts.
     const breakBroker = driver.breakBroker?.bind(driver);
     if (breakBroker) it('answers the history route with 503 unavailable while the broker is unreachable', async () => {
       const room = freshRoom('down');
