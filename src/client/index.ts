@@ -37,7 +37,7 @@
  *   stops with reason 'refused'; anything else (503, a network error, an
  *   opaque cross-origin answer) keeps retrying.
  */
-import type {
+export type {
   AckFrame,
   ChatMessage,
   CountFrame,
@@ -49,21 +49,11 @@ import type {
   ServerFrame,
   WelcomeFrame,
 } from '../protocol/frames.ts';
-import type { ErrorCode } from '../protocol/codes.ts';
-
-export type {
-  AckFrame,
-  ChatMessage,
-  CountFrame,
-  ErrorCode,
-  ErrorFrame,
-  MemberInfo,
-  MessageFrame,
-  PresenceFrame,
-  RefreshedFrame,
-  ServerFrame,
-  WelcomeFrame,
-};
+export type { ErrorCode } from '../protocol/codes.ts';
+import type * as frames from '../protocol/frames.ts';
+type ChatMessage = frames.ChatMessage;
+type MemberInfo = frames.MemberInfo;
+type WelcomeFrame = frames.WelcomeFrame;
 
 /**
  * What the client needs of a WebSocket: the standard one (browsers, Deno,
@@ -392,9 +382,9 @@ class Room implements ChatRoom {
       this.pingSent = false;
       const data = (ev as { data?: unknown }).data;
       if (typeof data !== 'string') return;
-      let frame: ServerFrame;
+      let frame: frames.ServerFrame;
       try {
-        frame = JSON.parse(data) as ServerFrame;
+        frame = JSON.parse(data) as frames.ServerFrame;
       } catch {
         return;
       }
@@ -515,7 +505,7 @@ class Room implements ChatRoom {
 
   // ---- frames ----
 
-  private onFrame(frame: ServerFrame, askedSince: boolean): void {
+  private onFrame(frame: frames.ServerFrame, askedSince: boolean): void {
     switch (frame.type) {
       case 'welcome':
         return this.onWelcome(frame, askedSince);
@@ -559,7 +549,7 @@ class Room implements ChatRoom {
     this.pump();
   }
 
-  private onMessage(m: MessageFrame): void {
+  private onMessage(m: frames.MessageFrame): void {
     const id = parseId(m.id);
     if (!id) return;
     if (this.lastParsed && compareIds(id, this.lastParsed) <= 0) return; // delivered already
@@ -569,7 +559,7 @@ class Room implements ChatRoom {
     this.emit('message', { id: m.id, room: m.room, from: m.from, text: m.text, ts: m.ts } satisfies ChatMessage);
   }
 
-  private onAck(a: AckFrame): void {
+  private onAck(a: frames.AckFrame): void {
     if (a.ref === undefined) return;
     const p = this.pending.get(a.ref);
     if (!p) return; // a repeated ack: resolved already
@@ -578,7 +568,7 @@ class Room implements ChatRoom {
     p.resolve({ id: a.id, ts: a.ts });
   }
 
-  private onPresence(f: PresenceFrame): void {
+  private onPresence(f: frames.PresenceFrame): void {
     const id = f.member.id;
     if (f.type === 'join') {
       if (this.members.has(id)) return;
@@ -591,13 +581,13 @@ class Room implements ChatRoom {
     this.emit('members', [...this.members.values()], this.memberCount);
   }
 
-  private onCount(f: CountFrame): void {
+  private onCount(f: frames.CountFrame): void {
     if (f.members === this.memberCount) return;
     this.memberCount = f.members;
     this.emit('members', [...this.members.values()], this.memberCount);
   }
 
-  private onRefreshed(f: RefreshedFrame): void {
+  private onRefreshed(f: frames.RefreshedFrame): void {
     const r = this.refreshes.findIndex((x) => x.sent);
     if (r < 0) return;
     const [entry] = this.refreshes.splice(r, 1);
@@ -605,7 +595,7 @@ class Room implements ChatRoom {
     entry!.resolve(f.exp);
   }
 
-  private onError(f: ErrorFrame): void {
+  private onError(f: frames.ErrorFrame): void {
     if (f.ref !== undefined) {
       const p = this.pending.get(f.ref);
       if (!p) return;
