@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { connectRoom, roomUrl, type WebSocketLike } from '../src/client/index.ts';
 import { record, sleep, until } from './support/client-sockets.ts';
 
@@ -120,5 +120,22 @@ describe('chat-hub/client, frame by frame', () => {
     expect(r.room.status).toEqual({ state: 'closed', reason: 'token expired', code: 4001 });
     await sleep(50);
     expect(net.made).toHaveLength(1);
+  });
+});
+
+describe('closing from a welcome listener', () => {
+  it('leaves no timer behind for a room closed while its welcome was handled', async () => {
+    const { WebSocket, made } = fakeSockets();
+    vi.useFakeTimers();
+    try {
+      const room = connectRoom('http://chat.test', 'r', { WebSocket, pingIntervalMs: 30 });
+      room.on('welcome', () => room.close());
+      await vi.advanceTimersByTimeAsync(0);
+      made[0]!.frame(welcome());
+      expect(room.status).toMatchObject({ state: 'closed' });
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -70,6 +70,8 @@ export class RoomConnection {
   }
 
   startKeepalive(): void {
+    // A listener of the welcome may have closed the room already: no timer may outlive it.
+    if (this.closed) return;
     this.keepalive.start(this.sock, () => this.sock, (ws) => {
       // Nothing came back: the connection is gone without a close. Drop it and reconnect.
       this.detach();
