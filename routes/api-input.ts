@@ -20,6 +20,10 @@ export function roomParam(c: Context): string {
 
 /** `?limit=N&before=ID` or `?after=ID&limit=N`: one bound at most, ids well-formed, limit 1–200 (default 50). */
 export function pageQuery(c: Context): PageRequest {
+  // A parameter given twice is ambiguous (which limit, which bound?): refused, never one picked silently.
+  for (const name of ['before', 'after', 'limit']) {
+    if ((c.req.queries(name)?.length ?? 0) > 1) throw badRequest(`${name} is given more than once`);
+  }
   const before = c.req.query('before');
   const after = c.req.query('after');
   if (before !== undefined && after !== undefined) throw badRequest('before and after cannot be given together');
@@ -27,7 +31,8 @@ export function pageQuery(c: Context): PageRequest {
     if (id !== undefined && parseMessageId(id) === null) throw badRequest(`${field} must be a message id such as 1763800000000-3`);
   }
   const raw = c.req.query('limit');
-  const limit = raw === undefined ? DEFAULT_PAGE_LIMIT : /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
+  // Written as ids are: decimal without leading zeros.
+  const limit = raw === undefined ? DEFAULT_PAGE_LIMIT : /^[1-9][0-9]*$/.test(raw) ? Number(raw) : NaN;
   if (!(limit >= 1 && limit <= MAX_PAGE_LIMIT)) throw badRequest(`limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
   return { limit, ...(before === undefined ? {} : { before }), ...(after === undefined ? {} : { after }) };
 }
