@@ -139,3 +139,105 @@ describe('closing from a welcome listener', () => {
     }
   });
 });
+
+describe('frames that are JSON but not what PROTOCOL.md says', () => {
+  it('are ignored and counted, throw nothing, and move no id', async () => {
+    const net = fakeSockets();
+    const r = record(connectRoom('http://h', 'r', { WebSocket: net.WebSocket }));
+    await until(() => net.made.length === 1, 'a socket');
+    const s = net.made[0]!;
+    s.frame({ type: 'welcome' });
+    expect(r.room.status.state).toBe('connecting');
+    s.frame(welcome());
+    s.frame({ type: 'message', id: '5-0' });
+    s.frame({ type: 'join' });
+    s.frame({ type: 'message', id: '6-0', room: 'r', from: { id: 7 }, text: 'x', ts: 1 });
+    s.frame({ type: 'ack', ref: 'x' });
+    s.frame({ type: 'count', members: '3' });
+    s.onmessage?.({ data: '[1,2]' });
+    s.onmessage?.({ data: 'not json' });
+    s.frame({ type: 'from-the-future' }); // a newer server's frame: not counted
+    expect(r.room.ignoredFrames).toBe(8);
+    expect(r.room.lastId).toBeNull();
+    expect(r.members).toHaveLength(1);
+    s.frame({ type: 'message', id: '5-0', room: 'r', from: bob, text: 'the real one', ts: 1 });
+    expect(r.texts()).toEqual(['the real one']);
+    expect(r.room.lastId).toBe('5-0');
+    r.room.close();
+  });
+});
+
+describe('a reconnect without `since` (nothing delivered yet)', () => {
+  it('raises `gap` when the backlog is full (50), not when it is shorter, nor on the first welcome', async () => {
+    const net = fakeSockets();
+    const r = record(connectRoom('http://h', 'r', { WebSocket: net.WebSocket, backoff: { initialMs: 1, maxMs: 2 } }));
+    await until(() => net.made.length === 1, 'a socket');
+    net.made[0]!.frame(welcome({ backlog: 50 }));
+    expect(r.gaps).toBe(0);
+    // (a full first backlog would set lastId; here the test sends none of its messages)
+    net.made[0]!.drop();
+    await until(() => net.made.length === 2, 'a reconnect');
+    expect(new URL(net.made[1]!.url).searchParams.get('since')).toBeNull();
+    net.made[1]!.frame(welcome({ backlog: 12 }));
+    expect(r.gaps).toBe(0);
+    net.made[1]!.drop();
+    await until(() => net.made.length === 3, 'another');
+    net.made[2]!.frame(welcome({ backlog: 50 }));
+    expect(r.gaps).toBe(1);
+    r.room.close();
+  });
+});
+
+describe('send options and limits', () => {
+  it('sends a given ref as it is, and refuses a ref of 0 or 65 characters', async () => {
+    const net = fakeSockets();
+    const r = connectRoom('http://h', 'r', { WebSocket: net.WebSocket });
+    await until(() => net.made.length === 1, 'a socket');
+    const s = net.made[0]!;
+    s.frame(welcome());
+    const sent = r.send('again', { ref: 'page-ref-1' });
+    await expect(r.send('x', { ref: '' })).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(r.send('x', { ref: 'r'.repeat(65) })).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(r.send('x', { ref: 'page-ref-1' })).rejects.toMatchObject({ code: 'bad_request' });
+    expect(s.sent.map((f) => JSON.parse(f))).toEqual([{ type: 'message', text: 'again', ref: 'page-ref-1' }]);
+    s.frame({ type: 'ack', ref: 'page-ref-1', id: '3-0', ts: 3 });
+    await expect(sent).resolves.toEqual({ id: '3-0', ts: 3 });
+    r.close();
+  });
+
+  it('does not re-send a message first sent over 9 minutes ago (the server forgets a ref after 10): it rejects with expired', async () => {
+    const net = fakeSockets();
+    vi.useFakeTimers();
+    try {
+      const r = connectRoom('http://h', 'r', { WebSocket: net.WebSocket, backoff: { initialMs: 1, maxMs: 2 }, pingIntervalMs: 0 });
+      await vi.advanceTimersByTimeAsync(0);
+      net.made[0]!.frame(welcome());
+      const old = r.send('sent, then the network went');
+      const oldResult = old.then(
+        (v) => ({ resolved: v }),
+        (e) => ({ rejected: e }),
+      );
+      const given = r.send('an earlier room sent it', { ref: 'page-ref', sentAt: Date.now() - 9 * 60_000 - 1 });
+      const givenResult = given.then(
+        (v) => ({ resolved: v }),
+        (e) => ({ rejected: e }),
+      );
+      expect(net.made[0]!.sent).toHaveLength(1); // the first; the second is too old already
+      await expect(givenResult).resolves.toMatchObject({ rejected: { name: 'ChatClientError', code: 'expired' } });
+      net.made[0]!.drop();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(net.made).toHaveLength(2);
+      const fresh = r.send('written while offline'); // never sent: it may go out late
+      await vi.advanceTimersByTimeAsync(9 * 60_000 + 1000);
+      net.made[1]!.frame(welcome({ you: { id: 'c_a2', name: 'alice' } }));
+      await vi.advanceTimersByTimeAsync(0);
+      await expect(oldResult).resolves.toMatchObject({ rejected: { name: 'ChatClientError', code: 'expired' } });
+      expect(net.made[1]!.sent.map((f) => JSON.parse(f).text)).toEqual(['written while offline']);
+      net.made[1]!.frame({ type: 'ack', ref: JSON.parse(net.made[1]!.sent[0]!).ref, id: '9-0', ts: 9 });
+      await expect(fresh).resolves.toEqual({ id: '9-0', ts: 9 });
+      r.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -9,12 +9,15 @@ import { MemberList } from './member-list.ts';
 import { compareIds, parseId } from './message-ids.ts';
 import { RefreshRequests } from './refresh-requests.ts';
 import { RoomConnection } from './room-connection.ts';
-import type { ChatRoom, ConnectOptions, RoomStatus } from './room-types.ts';
+import type { ChatRoom, ConnectOptions, RoomStatus, SendOptions } from './room-types.ts';
 import { RATE_LIMITED_PAUSE_MS, SendQueue } from './send-queue.ts';
 
 type ChatMessage = frames.ChatMessage;
 type MemberInfo = frames.MemberInfo;
 type WelcomeFrame = frames.WelcomeFrame;
+
+/** A welcome without `since` brings the room's newest min(N, 50) messages (PROTOCOL.md "Backlog"). */
+const RECENT_BACKLOG = 50;
 
 export class ChatRoomClient implements ChatRoom {
   private readonly events = new Listeners();
@@ -29,12 +32,16 @@ export class ChatRoomClient implements ChatRoom {
   private last: string | null;
   private lastParsed: [number, number] | null;
   private unavailableStreak = 0;
+  /** Whether an earlier connection was welcomed: a later welcome without `since` may have missed messages. */
+  private welcomedBefore = false;
+  private ignored = 0;
 
   constructor(baseUrl: string, room: string, options: ConnectOptions) {
     this.connection = new RoomConnection(baseUrl, room, options, {
       since: () => this.last,
       status: (s) => this.setStatus(s),
       frame: (frame, askedSince) => this.onFrame(frame, askedSince),
+      badFrame: () => void this.ignored++,
       dropped: () => {
         this.sends.unsendAll();
         this.refreshes.unsendAll();
@@ -68,6 +75,9 @@ export class ChatRoomClient implements ChatRoom {
   get status(): RoomStatus {
     return this.currentStatus;
   }
+  get ignoredFrames(): number {
+    return this.ignored;
+  }
 
   on(event: 'message', fn: (m: ChatMessage) => void): () => void;
   on(event: 'members', fn: (list: MemberInfo[], count: number) => void): () => void;
@@ -78,9 +88,9 @@ export class ChatRoomClient implements ChatRoom {
     return this.events.on(event, fn);
   }
 
-  send(text: string): Promise<{ id: string; ts: number }> {
+  send(text: string, options: SendOptions = {}): Promise<{ id: string; ts: number }> {
     if (this.connection.closed) return Promise.reject(new ChatClientError('closed', `room is closed: ${(this.currentStatus as { reason?: string }).reason ?? 'closed'}`));
-    return this.sends.add(text);
+    return this.sends.add(text, options);
   }
 
   refresh(token: string): Promise<number> {
@@ -135,10 +145,14 @@ export class ChatRoomClient implements ChatRoom {
     this.ownIds.add(w.you.id);
     this.members.reset(w.members, w.memberCount);
     this.sends.resetPace();
+    // Without `since` (nothing delivered yet), the backlog is the newest min(N, 50): after an
+    // earlier connection, a full one cannot prove that nothing came between the two.
+    const gap = askedSince ? !w.recovered : this.welcomedBefore && w.backlog >= RECENT_BACKLOG;
+    this.welcomedBefore = true;
     this.setStatus({ state: 'live', instance: w.instance, recovered: w.recovered });
     this.events.emit('welcome', w);
     this.emitMembers();
-    if (askedSince && !w.recovered) this.events.emit('gap');
+    if (gap) this.events.emit('gap');
     this.connection.startKeepalive();
     this.refreshes.sendUnsent();
     this.sends.pump();
@@ -148,10 +162,10 @@ export class ChatRoomClient implements ChatRoom {
     const id = parseId(m.id);
     if (!id) return;
     if (this.lastParsed && compareIds(id, this.lastParsed) <= 0) return; // delivered already
+    // Ours, from an earlier connection, is not emitted (`send` told it); `last` moves only once it is told.
+    if (!this.ownIds.has(m.from.id)) this.events.emit('message', { id: m.id, room: m.room, from: m.from, text: m.text, ts: m.ts } satisfies ChatMessage);
     this.lastParsed = id;
     this.last = m.id;
-    if (this.ownIds.has(m.from.id)) return; // ours, from an earlier connection: `send` told it
-    this.events.emit('message', { id: m.id, room: m.room, from: m.from, text: m.text, ts: m.ts } satisfies ChatMessage);
   }
 
   private onRefreshed(f: frames.RefreshedFrame): void {

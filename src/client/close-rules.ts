@@ -39,8 +39,12 @@ export type CloseVerdict = { reason: string; refusals: number } & (
   | { action: 'stop' | 'retry' }
   /** 4001 with a token function: a new token, at once (nothing is lost, `since` recovers). */
   | { action: 'renew-token' }
-  /** Refused as often as allowed, no status said: stop if GET /readyz says the server is ready, else retry with `otherwise`. */
-  | { action: 'stop-if-ready'; otherwise: string }
+  /**
+   * Refused as often as allowed, no status said (browsers, Deno, Workers): ask
+   * the room's history route, which runs the join checks, and act on its
+   * status (see `judgeProbe`); `otherwise` is the reason to retry with.
+   */
+  | { action: 'probe'; otherwise: string }
 );
 
 /** What to do after a close; `refusals` is the new count of refusals in a row. */
@@ -68,28 +72,72 @@ export function judgeClose(closed: ClosedSocket): CloseVerdict {
     }
     const otherwise = reason || 'could not connect';
     if (!networkFailure(error) && ++refusals >= REFUSALS_BEFORE_STOP) {
-      const why = `refused: the server is up but closed the connection before it opened, ${refusals} times`;
-      return { action: 'stop-if-ready', reason: why, otherwise, refusals };
+      return { action: 'probe', reason: otherwise, otherwise, refusals };
     }
     return retry(otherwise);
   }
   return retry(reason || (code === 1006 ? 'connection lost' : `closed with ${code}`));
 }
 
-/** GET /readyz answers a readable 200: the server is up and ready. */
-export async function serverIsReady(baseUrl: string): Promise<boolean> {
+/**
+ * What the join checks say now: the status of `GET <base>/rooms/<room>/history?limit=1`
+ * with the token as `Authorization: Bearer`, a route that runs exactly the checks of
+ * `/ws/:room` (400, 403 origin, 401, 403 grant) and whose status fetch can read, unlike
+ * a refused WebSocket's. Null when there is no readable answer: no fetch, a network
+ * error, an opaque (cross-origin) answer.
+ */
+export async function probeJoin(baseUrl: string, room: string, token: string | undefined): Promise<{ status: number; detail: string } | null> {
   const f = (globalThis as { fetch?: typeof fetch }).fetch;
-  if (!f) return false;
+  if (!f) return null;
   try {
     const url = new URL(baseUrl);
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}/readyz`;
-    url.search = '';
-    const res = await f(url.toString());
-    await res.body?.cancel().catch(() => {});
-    return res.type !== 'opaque' && res.status === 200;
+    if (url.protocol === 'ws:') url.protocol = 'http:';
+    else if (url.protocol === 'wss:') url.protocol = 'https:';
+    url.pathname = `${url.pathname.replace(/\/+$/, '')}/rooms/${encodeURIComponent(room)}/history`;
+    url.search = '?limit=1';
+    url.hash = '';
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    const res = await f(url.toString(), { headers, cache: 'no-store' });
+    if (res.type === 'opaque' || res.type === 'opaqueredirect' || res.status === 0) {
+      await res.body?.cancel().catch(() => {});
+      return null;
+    }
+    let detail = '';
+    if (res.status >= 400) {
+      try {
+        const body = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
+        const code = typeof body?.error?.code === 'string' ? body.error.code : '';
+        const message = typeof body?.error?.message === 'string' ? body.error.message : '';
+        detail = [code, message].filter(Boolean).join(': ');
+      } catch {
+        // not the JSON error body: the status says enough
+      }
+    } else {
+      await res.body?.cancel().catch(() => {});
+    }
+    return { status: res.status, detail };
   } catch {
-    return false;
+    return null;
   }
+}
+
+/**
+ * The verdict on a probe's answer: 400, 401 and 403 stop (with a token function,
+ * a 401 is first asked again with a fresh token: `renew`); anything else (200,
+ * 429, 5xx, no readable answer) keeps retrying.
+ */
+export function judgeProbe(answer: { status: number; detail: string } | null, tokenIsFunction: boolean, renewed: boolean): 'stop' | 'renew' | 'retry' {
+  if (answer === null) return 'retry';
+  if (answer.status === 401 && tokenIsFunction && !renewed) return 'renew';
+  if (answer.status === 400 || answer.status === 401 || answer.status === 403) return 'stop';
+  return 'retry';
+}
+
+/** The reason a probe's refusal stops with. */
+export function probeReason(answer: { status: number; detail: string }): string {
+  const head = answer.status === 401 ? `unauthorized (HTTP 401)` : `refused (HTTP ${answer.status})`;
+  return answer.detail ? `${head}: ${answer.detail}` : head;
 }
 
 /** The delay before reconnect `n` (1 = the first): initialMs·2^(n−1), at most maxMs, less a random jitter of up to half. */

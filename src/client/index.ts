@@ -32,11 +32,21 @@
  *   status. When the implementation tells it (ws: "Unexpected server response:
  *   401"), it is used: 400/403/404 stop; 401 stops unless the token is a
  *   function, which is called again, up to 3 refusals in a row; 429 and 5xx
- *   are retried with backoff. When it does not (browsers), a socket that
- *   closes before `open` 3 times in a row makes the client ask GET /readyz:
- *   a readable 200 (the server is up and ready, so the refusal is about us)
- *   stops with reason 'refused'; anything else (503, a network error, an
- *   opaque cross-origin answer) keeps retrying.
+ *   are retried with backoff. When it does not (browsers, Deno, Workers), a
+ *   socket that closes before `open` 3 times in a row (and every one after)
+ *   makes the client ask `GET <base>/rooms/<room>/history?limit=1` with the
+ *   same token (Authorization: Bearer): that route runs the join checks and
+ *   its status can be read. 400/403 stop; 401 stops (with a token function,
+ *   after asking again with a fresh token); 200, 429, 5xx, an opaque answer or
+ *   a network error keep retrying with the capped backoff (a full replica, a
+ *   per-address cap: they pass).
+ * - `gap`: a reconnect with `since` that got `recovered: false`, or one
+ *   without `since` (nothing delivered yet) whose backlog is full (50): the
+ *   newest 50 cannot prove that nothing came between the two connections.
+ * - `send` re-sends a message for at most 9 minutes after it was first sent
+ *   (the server remembers a ref for 10); past that it rejects with code
+ *   'expired'. `send(text, { ref })` re-sends one that an earlier room sent.
+ * - A frame that is not what PROTOCOL.md says is ignored (`ignoredFrames`).
  */
 export type {
   AckFrame,
@@ -51,7 +61,7 @@ export type {
   WelcomeFrame,
 } from '../protocol/frames.ts';
 export type { ErrorCode } from '../protocol/codes.ts';
-export type { ChatRoom, ConnectOptions, RoomStatus, WebSocketLike } from './room-types.ts';
+export type { ChatRoom, ConnectOptions, RoomStatus, SendOptions, WebSocketLike } from './room-types.ts';
 export { ChatClientError } from './chat-client-error.ts';
 export { roomUrl } from './room-url.ts';
 import { ChatRoomClient } from './chat-room-client.ts';

@@ -3,7 +3,8 @@
  * reads its frames, and after a close reconnects or stops by the close rules.
  */
 import type { ServerFrame } from '../protocol/frames.ts';
-import { backoffMs, judgeClose, serverIsReady } from './close-rules.ts';
+import { backoffMs, judgeClose, judgeProbe, probeJoin, probeReason } from './close-rules.ts';
+import { checkFrame } from './frame-shape.ts';
 import { Keepalive } from './keepalive.ts';
 import { roomUrl } from './room-url.ts';
 import type { ConnectOptions, RoomStatus, WebSocketLike } from './room-types.ts';
@@ -14,6 +15,8 @@ export interface ConnectionHooks {
   since(): string | null;
   status(s: RoomStatus): void;
   frame(frame: ServerFrame, askedSince: boolean): void;
+  /** A frame that is not what PROTOCOL.md says (not JSON, a wrong shape): ignored, counted. */
+  badFrame(): void;
   /** The socket is gone: what was sent on it waits to go again. */
   dropped(): void;
   /** Closed for good, for `reason`: what waits is rejected. */
@@ -26,6 +29,8 @@ export class RoomConnection {
   private readonly maxMs: number;
   private readonly keepalive: Keepalive;
   private tokenString: string | undefined;
+  /** The token the last socket was opened with: the probe of a refusal asks with it. */
+  private lastToken: string | undefined;
 
   private sock: WebSocketLike | null = null;
   private live = false;
@@ -108,6 +113,7 @@ export class RoomConnection {
       }
       if (this.terminal) return;
     }
+    this.lastToken = token;
     const since = this.hooks.since();
     const url = roomUrl(this.baseUrl, this.room, { name: this.options.name, since, token });
     let ws: WebSocketLike;
@@ -134,15 +140,22 @@ export class RoomConnection {
       if (ws !== this.sock) return;
       this.keepalive.heard();
       const data = (ev as { data?: unknown }).data;
-      if (typeof data !== 'string') return;
-      let frame: ServerFrame;
+      // Nothing a frame holds may throw out of the socket's handler (uncaught in Node).
       try {
-        frame = JSON.parse(data) as ServerFrame;
+        if (typeof data !== 'string') return this.hooks.badFrame();
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(data);
+        } catch {
+          return this.hooks.badFrame();
+        }
+        const frame = checkFrame(parsed);
+        if (frame === 'unknown') return; // a newer server's frame
+        if (frame === null) return this.hooks.badFrame();
+        this.hooks.frame(frame, askedSince);
       } catch {
-        return;
+        this.hooks.badFrame();
       }
-      if (!frame || typeof frame !== 'object') return;
-      this.hooks.frame(frame, askedSince);
     };
     ws.onclose = (ev) => {
       if (ws !== this.sock) return;
@@ -198,14 +211,37 @@ export class RoomConnection {
         this.hooks.status({ state: 'reconnecting', reason: verdict.reason, code, attempt: this.attempt + 1 });
         void this.connect();
         return;
-      case 'stop-if-ready':
-        if (await serverIsReady(this.baseUrl)) {
-          if (this.terminal) return;
-          return this.stop(verdict.reason, code);
-        }
-        if (this.terminal) return;
-        return this.retry(verdict.otherwise, code);
+      case 'probe':
+        return this.probe(verdict.otherwise, code);
     }
+  }
+
+  /**
+   * Refused with no status to read: ask the history route, which runs the join
+   * checks, why. 400/401/403 stop; with a token function a 401 is asked again
+   * with a fresh token first; anything else (200, 429, 5xx, nothing readable)
+   * retries with the capped backoff.
+   */
+  private async probe(otherwise: string, code: number): Promise<void> {
+    const tokenIsFunction = typeof this.options.token === 'function';
+    let answer = await probeJoin(this.baseUrl, this.room, this.lastToken);
+    if (this.terminal) return;
+    let verdict = judgeProbe(answer, tokenIsFunction, false);
+    if (verdict === 'renew') {
+      try {
+        this.lastToken = await (this.options.token as () => Promise<string>)();
+      } catch (err) {
+        if (this.terminal) return;
+        return this.retry(`token: ${err instanceof Error ? err.message : String(err)}`, code);
+      }
+      if (this.terminal) return;
+      answer = await probeJoin(this.baseUrl, this.room, this.lastToken);
+      if (this.terminal) return;
+      verdict = judgeProbe(answer, tokenIsFunction, true);
+    }
+    if (verdict === 'stop' && answer) return this.stop(probeReason(answer), code);
+    const why = answer && answer.status !== 200 ? `${otherwise} (HTTP ${answer.status})` : otherwise;
+    return this.retry(why, code);
   }
 
   private retry(reason: string, code?: number): void {

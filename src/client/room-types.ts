@@ -47,8 +47,12 @@ export interface ChatRoom {
   on(event: 'gap', fn: () => void): () => void;
   /** Each welcome (you, instance, members…). */
   on(event: 'welcome', fn: (w: WelcomeFrame) => void): () => void;
-  /** Resolves once, on the ack, across reconnects; rejects with ChatClientError. */
-  send(text: string): Promise<{ id: string; ts: number }>;
+  /**
+   * Resolves once, on the ack, across reconnects; rejects with ChatClientError
+   * ('expired' when it could not be re-sent within 9 minutes: the server keeps
+   * a ref for 10).
+   */
+  send(text: string, options?: SendOptions): Promise<{ id: string; ts: number }>;
   /** Sends `refresh` (now, or once connected); resolves with the token's exp on `refreshed`, rejects on error. */
   refresh(token: string): Promise<number>;
   /** Closes for good (status `closed`, reason 'closed by client'); pending sends reject. */
@@ -56,4 +60,17 @@ export interface ChatRoom {
   readonly you: MemberInfo | null;
   readonly lastId: string | null;
   readonly status: RoomStatus;
+  /** Frames ignored because they were not what PROTOCOL.md says (not JSON, a wrong shape). */
+  readonly ignoredFrames: number;
+}
+
+export interface SendOptions {
+  /**
+   * The message's ref (1–64 characters), to send again a message that an
+   * earlier room (e.g. before a Disconnect) may have sent: the server answers a
+   * ref it saw in the last 10 minutes with the first ack. Default: a new UUID.
+   */
+  ref?: string;
+  /** When the message was first sent (ms since the epoch; default now): a message older than 9 minutes is not sent again. */
+  sentAt?: number;
 }

@@ -4,16 +4,23 @@
  * held back by pauses (rate_limited, unavailable).
  */
 import { ChatClientError } from './chat-client-error.ts';
-import type { ConnectOptions, WebSocketLike } from './room-types.ts';
+import type { ConnectOptions, SendOptions, WebSocketLike } from './room-types.ts';
 
 /** Text limits as the server checks them (code points; not only white space). */
 const TEXT_MAX_CHARS = 2000;
 /** The pause before sending again after `rate_limited`. */
 export const RATE_LIMITED_PAUSE_MS = 1000;
+/** The server remembers a ref for 10 minutes: a send older than this is not sent again (it could be published twice). */
+export const RESEND_MAX_AGE_MS = 9 * 60_000;
+const REF_MAX_CHARS = 64;
 
 interface PendingSend {
   readonly ref: string;
   readonly text: string;
+  /** When it was first sent (or queued): its age bounds a re-send. */
+  readonly sentAt: number;
+  /** Whether it may have reached the server already (sent once, or a ref given by the caller). */
+  mayBeKnown: boolean;
   sent: boolean;
   resolve(v: { id: string; ts: number }): void;
   reject(e: unknown): void;
@@ -51,16 +58,24 @@ export class SendQueue {
   }
 
   /** Queues `text` (checked as the server checks it); resolves on its ack. */
-  add(text: string): Promise<{ id: string; ts: number }> {
+  add(text: string, options: SendOptions = {}): Promise<{ id: string; ts: number }> {
     if (typeof text !== 'string' || text.trim().length === 0) {
       return Promise.reject(new ChatClientError('bad_request', 'text must not be empty or only white space'));
     }
     if (codePoints(text) > TEXT_MAX_CHARS) {
       return Promise.reject(new ChatClientError('bad_request', `text must be at most ${TEXT_MAX_CHARS} characters`));
     }
+    const given = options.ref;
+    if (given !== undefined && (typeof given !== 'string' || codePoints(given) < 1 || codePoints(given) > REF_MAX_CHARS)) {
+      return Promise.reject(new ChatClientError('bad_request', `ref must be 1–${REF_MAX_CHARS} characters`));
+    }
+    if (given !== undefined && this.pending.has(given)) {
+      return Promise.reject(new ChatClientError('bad_request', 'a send with this ref is waiting already'));
+    }
+    const sentAt = typeof options.sentAt === 'number' && Number.isFinite(options.sentAt) ? options.sentAt : Date.now();
     return new Promise((resolve, reject) => {
-      const ref = randomRef();
-      this.pending.set(ref, { ref, text, sent: false, resolve, reject });
+      const ref = given ?? randomRef();
+      this.pending.set(ref, { ref, text, sentAt, mayBeKnown: given !== undefined, sent: false, resolve, reject });
       this.pump();
     });
   }
@@ -123,9 +138,16 @@ export class SendQueue {
     this.tokensAt = now;
     for (const p of this.pending.values()) {
       if (p.sent) continue;
+      if (p.mayBeKnown && now - p.sentAt > RESEND_MAX_AGE_MS) {
+        // The server may have forgotten its ref: sent again, it could be published twice.
+        this.pending.delete(p.ref);
+        p.reject(new ChatClientError('expired', `not sent again: first sent ${Math.round((now - p.sentAt) / 1000)} s ago, and the server remembers a ref for 10 minutes`));
+        continue;
+      }
       if (this.tokens < 1) return this.schedulePump((1 - this.tokens) / this.ratePerMs);
       this.tokens -= 1;
       p.sent = true;
+      p.mayBeKnown = true;
       ws.send(JSON.stringify({ type: 'message', text: p.text, ref: p.ref }));
     }
   }
