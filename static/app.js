@@ -13,6 +13,8 @@ const BACKLOG_MAX = 50;   // a welcome without `since` brings at most the latest
 const PAGE_SIZE = 50;     // messages per "Load older messages"
 const BACKOFF = { initialMs: 500, maxMs: 10_000 };
 const NOTICE_MS = 5000;
+// The server remembers a ref for 10 minutes; the library re-sends for 9 (older: 'expired').
+const RESEND_MAX_AGE_MS = 9 * 60_000;
 // A token that expires within this is renewed before a socket is opened with it.
 const TOKEN_MARGIN_MS = 1000;
 const STATUS_TEXT = {
@@ -49,7 +51,8 @@ const state = {
   instance: '',
   lastId: null,          // the last id delivered, kept across Disconnect for the next `since`
   ownIds: new Set(),
-  pending: new Set(),    // elements of sends not acked yet
+  pending: new Set(),    // elements of sends not acked yet (each with its ref and first send time)
+  loadedOlder: false,    // the user loaded older history: the list is no longer trimmed
   members: [],
   memberCount: 0,
   hasOlder: null,        // whether the room keeps messages older than those shown (null: not known yet)
@@ -177,8 +180,11 @@ function insertFromBottom(el) {
   els.log.insertBefore(el, node ? node.nextElementSibling : els.log.firstElementChild);
 }
 
-// The list keeps the latest MAX_MESSAGES; what it drops can be loaded again.
+// The list keeps the latest MAX_MESSAGES; what it drops can be loaded again. Once the
+// user loaded older messages, nothing is trimmed: trimming the oldest would remove
+// exactly what they asked for.
 function trimLog() {
+  if (state.loadedOlder) return;
   let trimmed = false;
   while (els.log.children.length > MAX_MESSAGES) {
     els.log.lastElementChild.remove();
@@ -385,9 +391,29 @@ function closeChat() {
   state.lastId = chat.lastId ?? state.lastId;
   state.you = chat.you ?? state.you;
   chat.close();
-  // What it had not sent is not sent now: say so rather than leave it "sending…".
-  for (const el of state.pending) failSend(el, 'not sent');
-  state.pending.clear();
+  // What it had not sent waits: the next Connect sends it again with its ref (the
+  // server answers a ref it has seen with the first ack, so nothing is doubled).
+  for (const el of state.pending) setLabel(el, 'waiting to send…');
+}
+
+/** Sends again, on a new room of the library, what an earlier one had not seen acked. */
+function resendPending(chat) {
+  for (const el of state.pending) {
+    if (Date.now() - Number(el.dataset.sentAt) > RESEND_MAX_AGE_MS) {
+      state.pending.delete(el);
+      failSend(el, 'not sent');
+      continue;
+    }
+    setLabel(el, 'sending…');
+    chat.send(el.dataset.text, { ref: el.dataset.ref, sentAt: Number(el.dataset.sentAt) })
+      .then((ack) => onSent(el, ack), (err) => onSendFailed(el, err, chat));
+  }
+}
+
+function newRef() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 function resetRoom(room) {
@@ -395,6 +421,10 @@ function resetRoom(room) {
   state.lastId = null;
   state.ownIds.clear();
   state.hasOlder = null;
+  state.loadedOlder = false;
+  // What waited to be sent was for the other room.
+  for (const el of state.pending) failSend(el, 'not sent');
+  state.pending.clear();
   els.log.replaceChildren();
   clearMembers();
   updateOlder();
@@ -403,7 +433,7 @@ function resetRoom(room) {
 // ---- sending ----
 
 function onSent(el, { id, ts }) {
-  state.pending.delete(el);
+  if (!state.pending.delete(el)) return;
   if (typeof id !== 'string' || !el.isConnected) return;
   state.ownIds.add(id);
   const existing = findById(id);
@@ -427,7 +457,9 @@ function failSend(el, label) {
   setLabel(el, label);
 }
 
-function onSendFailed(el, err) {
+function onSendFailed(el, err, chat) {
+  // A room the page closed (Disconnect) rejects what it had not sent: that waits for the next Connect.
+  if (err?.code === 'closed' && chat !== state.chat) return;
   if (!state.pending.delete(el)) return;
   const code = err?.code ? `${err.code}: ` : '';
   showNotice(`${code}${err?.message ?? 'not sent'}`);
@@ -477,6 +509,7 @@ async function loadOlder() {
   try {
     const page = await historyPage(room, before);
     if (room !== state.room) return;
+    state.loadedOlder = true;
     for (const m of Array.isArray(page.messages) ? page.messages : []) {
       if (typeof m?.id === 'string' && !findById(m.id)) insertFromBottom(messageElement(m));
     }
@@ -507,6 +540,7 @@ function connect() {
   writeUrl(room, name);
   setStatus('connecting');
   openChat();
+  resendPending(state.chat);
   updateButtons();
 }
 
@@ -535,9 +569,14 @@ function sendMessage() {
   el.classList.add('pending');
   setLabel(el, 'sending…');
   els.log.prepend(el);
+  el.dataset.ref = newRef();
+  el.dataset.text = text;
+  el.dataset.sentAt = String(Date.now());
   state.pending.add(el);
   // The library queues it while reconnecting and re-sends it with its ref: it resolves once.
-  chat.send(text).then((ack) => onSent(el, ack), (err) => onSendFailed(el, err));
+  // After a Disconnect, the next Connect sends it again with the same ref (resendPending).
+  chat.send(text, { ref: el.dataset.ref, sentAt: Number(el.dataset.sentAt) })
+    .then((ack) => onSent(el, ack), (err) => onSendFailed(el, err, chat));
   els.message.value = '';
   els.message.focus();
 }
