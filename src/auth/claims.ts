@@ -3,7 +3,7 @@ import { parseDisplayName } from '../protocol/display-name.ts';
 import { codePointLength, NAME_MAX_CHARS } from '../protocol/limits.ts';
 
 /** How far ahead of the server's clock `nbf` and `iat` may be (PROTOCOL.md "Who may connect"). */
-export const CLOCK_SKEW_SECONDS = 30;
+const CLOCK_SKEW_SECONDS = 30;
 const SUB_MAX_CHARS = 64;
 
 /** What a verified token says about its member. */

@@ -43,7 +43,7 @@ export interface MemoryBusOptions {
 }
 
 /** How often forgotten rooms and old refs are swept: a room goes at most this long after its TTL. */
-export const SWEEP_INTERVAL_MS = 1000;
+const SWEEP_INTERVAL_MS = 1000;
 
 /**
  * The shared state of in-memory brokers: what Redis is to the Redis broker.
@@ -310,18 +310,10 @@ export class MemoryBroker implements Broker {
   }
 }
 
-/** Binary search: the log is in id order. */
+/** Where the log holds `id`, or -1. */
 function findIndex(log: ChatMessage[], id: MessageId): number {
-  let lo = 0;
-  let hi = log.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const c = compareMessageIds(parseMessageId(log[mid]!.id)!, id);
-    if (c === 0) return mid;
-    if (c < 0) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
+  const at = firstIndexFrom(log, id, true);
+  return at < log.length && compareMessageIds(parseMessageId(log[at]!.id)!, id) === 0 ? at : -1;
 }
 
 /**

@@ -29,9 +29,7 @@ export function decodeEvent(room: string, payload: string): RoomEvent | null {
   try {
     if (payload.startsWith('m ')) {
       const space = payload.indexOf(' ', 2);
-      const id = payload.slice(2, space);
-      const body = JSON.parse(payload.slice(space + 1)) as { from: MemberInfo; text: string };
-      return { type: 'message', message: { id, room, from: body.from, text: body.text, ts: idTime(id) } };
+      return { type: 'message', message: decodeMessage(room, payload.slice(2, space), payload.slice(space + 1)) };
     }
     const space = payload.indexOf(' ', 2);
     const count = Number(payload.slice(2, space));
@@ -47,8 +45,13 @@ export function decodeEvent(room: string, payload: string): RoomEvent | null {
 }
 
 export function decodeEntry(room: string, [id, fields]: StreamEntry): ChatMessage {
-  const body = JSON.parse(fields[1] ?? '{}') as { from: MemberInfo; text: string };
-  return { id, room, from: body.from, text: body.text, ts: idTime(id) };
+  return decodeMessage(room, id, fields[1] ?? '{}');
+}
+
+/** A message from its id and its body as encodeMessageBody wrote it. */
+function decodeMessage(room: string, id: string, body: string): ChatMessage {
+  const { from, text } = JSON.parse(body) as { from: MemberInfo; text: string };
+  return { id, room, from, text, ts: idTime(id) };
 }
 
 /** A stream id's first half is Redis's clock in ms when it was added. */

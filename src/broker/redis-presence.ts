@@ -71,7 +71,7 @@ export class RedisPresence {
    * longer holds (a leave that failed while Redis was away). Whichever replica
    * gets there first announces them, once. Returns the living records.
    */
-  async sweepDeadIncarnations(room: string): Promise<StoredMember[]> {
+  private async sweepDeadIncarnations(room: string): Promise<StoredMember[]> {
     const stored = await this.connections.run('members', () => this.connections.commands.hgetall(roomKeys(room).members));
     const held = this.local.get(room);
     const livingIncarnations = new Map<string, boolean>();

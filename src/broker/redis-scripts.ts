@@ -13,6 +13,14 @@
 /** How long a swept member is remembered: a replica cut off from Redis for longer comes back silent. */
 const SWEPT_MEMORY_MS = 60 * 60 * 1000;
 
+/** Lua: Redis's clock in ms. */
+const NOW_MS = `
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
 /** Lua: sets the TTL of every key in KEYS to `ttl` ms, or removes it when `ttl` is 0. */
 const KEEP_ROOM = `
 local function keepRoom(ttl)
@@ -33,10 +41,9 @@ end
  * members already hold when Redis lost the stream (or the room expired) and its
  * clock is behind.
  */
-export const PUBLISH_SCRIPT = `${KEEP_ROOM}
+export const PUBLISH_SCRIPT = `${NOW_MS}${KEEP_ROOM}
 local ref = ARGV[4]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = nowMs()
 local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 100)
 if #expired > 0 then
   redis.call('HDEL', KEYS[3], unpack(expired))
@@ -93,12 +100,11 @@ return added
  * id, public JSON). Announces `leave` for each member that was still
  * recorded, so once at most; a swept one is remembered for an hour.
  */
-export const LEAVE_SCRIPT = `${KEEP_ROOM}
+export const LEAVE_SCRIPT = `${NOW_MS}${KEEP_ROOM}
 local left = 0
 local now
 if ARGV[3] == '1' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  now = nowMs()
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', string.format('%.0f', now - ${SWEPT_MEMORY_MS}))
 end
 for i = 4, #ARGV, 2 do
