@@ -75,7 +75,7 @@ export class Member {
     if (!this.live) {
       this.pending.push(frame);
       this.pendingIds.push(messageId);
-      this.pendingBytes += utf8Length(frame);
+      this.pendingBytes += utf8?.byteLength ?? utf8Length(frame);
       if (this.pendingBytes > this.options.sendBufferLimit) this.close(CloseCode.tryAgainLater);
       return;
     }

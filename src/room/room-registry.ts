@@ -1,4 +1,4 @@
-import { type ConnectRequest, type MemberInfo, CloseCode, encodeWelcome } from '../protocol/index.ts';
+import { type ConnectRequest, type MemberInfo, CloseCode, encodeWelcome, publicMember } from '../protocol/index.ts';
 import type { MemberSocket } from './member-socket.ts';
 import type { RoomOptions } from './room-options.ts';
 import { Member } from './member.ts';
@@ -34,9 +34,7 @@ export class RoomRegistry {
    * frames it sends are handled; its welcome follows when the broker answers.
    */
   connect(request: ConnectRequest, socket: MemberSocket): Member {
-    const id = `c_${randomLetters(16)}`;
-    const name = request.name ?? `anon-${randomLetters(4)}`;
-    const info: MemberInfo = request.user === undefined ? { id, name } : { id, name, user: request.user };
+    const info = publicMember({ id: `c_${randomLetters(16)}`, name: request.name ?? `anon-${randomLetters(4)}`, user: request.user });
     const member = new Member(info, request.room, socket, this.options);
     if (this.closing) {
       // Its upgrade was under way when shutdown began.
@@ -113,7 +111,7 @@ export class RoomRegistry {
         room: room.name,
         you: member.info,
         instance,
-        members: members.length > presenceLimit ? members.slice(0, presenceLimit) : members,
+        members: members.slice(0, presenceLimit),
         memberCount: members.length,
         recovered: history.recovered,
         backlog: backlog.length,

@@ -59,7 +59,7 @@ export class Room {
       const written = this.fanOut(frame, UTF8.encode(frame), event.message.from.id, parseMessageId(event.message.id));
       this.metrics?.messagesDelivered(written);
     } else if (event.type === 'reset') {
-      for (const member of [...this.members]) member.close(CloseCode.tryAgainLater);
+      this.forEachMember((member) => member.close(CloseCode.tryAgainLater));
     } else {
       this.presence(event);
     }
