@@ -2,7 +2,7 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { ProtocolError, publicMember } from '../src/protocol/index.ts';
 import { MAX_BODY_BYTES, pageBody, pageQuery, publishBody, roomParam } from './api-input.ts';
-import { bearerToken } from './metrics-access.ts';
+import { requireBearerSecret } from './bearer-secret.ts';
 import type { RoomService } from './room-service.ts';
 
 /** The API key of this request's runtime (the Worker reads it from the request's env); undefined: the API is off. */
@@ -47,27 +47,7 @@ function requireApiKey(apiKey: ApiKeySource): MiddlewareHandler {
   return async (c, next) => {
     const key = apiKey(c);
     if (key === undefined) return c.notFound();
-    if (!(await sameKey(bearerToken(c.req.header('authorization')), key))) {
-      c.header('WWW-Authenticate', 'Bearer');
-      throw new ProtocolError('unauthorized', 'the API needs Authorization: Bearer <API_KEY>');
-    }
+    await requireBearerSecret(c, key, 'the API needs Authorization: Bearer <API_KEY>');
     await next();
   };
-}
-
-/** A key of this isolate's own, made at the first request (a Worker may not make random values at start). */
-let macKey: Promise<CryptoKey> | undefined;
-
-/**
- * Whether `given` is the key, in time that tells nothing of either: both are
- * compared as HMACs under a random key (the comparison inside `verify` is
- * constant-time, and even one that was not would compare values the client
- * cannot choose).
- */
-async function sameKey(given: string, key: string): Promise<boolean> {
-  macKey ??= crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']) as Promise<CryptoKey>;
-  const utf8 = new TextEncoder();
-  const mac = await crypto.subtle.sign('HMAC', await macKey, utf8.encode(key));
-  const same = await crypto.subtle.verify('HMAC', await macKey, mac, utf8.encode(given));
-  return same && given !== '';
 }
