@@ -11,7 +11,6 @@ const TEXT_MAX = 2000;
 const MAX_MESSAGES = 500;
 const BACKLOG_MAX = 50;   // a welcome without `since` brings at most the latest 50 (PROTOCOL.md)
 const PAGE_SIZE = 50;     // messages per "Load older messages"
-const BACKOFF = { initialMs: 500, maxMs: 10_000 };
 const NOTICE_MS = 5000;
 // The server remembers a ref for 10 minutes; the library re-sends for 9 (older: 'expired').
 const RESEND_MAX_AGE_MS = 9 * 60_000;
@@ -369,7 +368,6 @@ function openChat() {
     // With a tokenUrl, a function: the library asks it again after a 4001.
     token: state.tokenUrl ? tokenSource() : state.token ?? undefined,
     since: state.lastId ?? undefined,
-    backoff: BACKOFF,
   });
   state.chat = chat;
   state.off = [

@@ -3,10 +3,10 @@
  * sends acked once, members, status and listeners, over a RoomConnection.
  */
 import type * as frames from '../protocol/frames.ts';
+import { compareMessageIds, parseMessageId } from '../protocol/message-id.ts';
 import { ChatClientError } from './chat-client-error.ts';
 import { Listeners, type Listener } from './events.ts';
 import { MemberList } from './member-list.ts';
-import { compareIds, parseId } from './message-ids.ts';
 import { RefreshRequests } from './refresh-requests.ts';
 import { RoomConnection } from './room-connection.ts';
 import type { ChatRoom, ConnectOptions, RoomStatus, SendOptions } from './room-types.ts';
@@ -30,7 +30,6 @@ export class ChatRoomClient implements ChatRoom {
   /** Our member ids: our own messages coming back are not emitted. */
   private readonly ownIds = new Set<string>();
   private last: string | null;
-  private lastParsed: [number, number] | null;
   private unavailableStreak = 0;
   /** Whether an earlier connection was welcomed: a later welcome without `since` may have missed messages. */
   private welcomedBefore = false;
@@ -56,7 +55,6 @@ export class ChatRoomClient implements ChatRoom {
     this.sends = new SendQueue(options.sendRate, liveSocket);
     this.refreshes = new RefreshRequests(liveSocket);
     this.last = options.since ?? null;
-    this.lastParsed = this.last === null ? null : parseId(this.last);
     this.currentStatus = { state: 'connecting', attempt: 1 };
     // Listeners attached right after connectRoom() see the first status.
     queueMicrotask(() => {
@@ -159,12 +157,12 @@ export class ChatRoomClient implements ChatRoom {
   }
 
   private onMessage(m: frames.MessageFrame): void {
-    const id = parseId(m.id);
+    const id = parseMessageId(m.id);
     if (!id) return;
-    if (this.lastParsed && compareIds(id, this.lastParsed) <= 0) return; // delivered already
+    const last = this.last === null ? null : parseMessageId(this.last);
+    if (last && compareMessageIds(id, last) <= 0) return; // delivered already
     // Ours, from an earlier connection, is not emitted (`send` told it); `last` moves only once it is told.
     if (!this.ownIds.has(m.from.id)) this.events.emit('message', { id: m.id, room: m.room, from: m.from, text: m.text, ts: m.ts } satisfies ChatMessage);
-    this.lastParsed = id;
     this.last = m.id;
   }
 

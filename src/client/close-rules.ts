@@ -4,22 +4,26 @@
  */
 
 /** Refusals in a row (401 with a token function, or closes before open) before giving up. */
-export const REFUSALS_BEFORE_STOP = 3;
+const REFUSALS_BEFORE_STOP = 3;
+
+type ErrorEvent = { message?: unknown; error?: { code?: unknown; message?: unknown } } | null;
+
+/** An error event's message: its own, or its error's (ws). */
+function errorText(e: ErrorEvent): string {
+  return typeof e?.message === 'string' ? e.message : typeof e?.error?.message === 'string' ? e.error.message : '';
+}
 
 /** The HTTP status a refused upgrade had, when the WebSocket implementation says (ws does, in its error). */
-export function refusedStatus(ev: unknown): number | null {
-  const e = ev as { message?: unknown; error?: { message?: unknown } } | null;
-  const text = typeof e?.message === 'string' ? e.message : typeof e?.error?.message === 'string' ? e.error.message : '';
-  const m = /Unexpected server response: (\d{3})/.exec(text);
+function refusedStatus(ev: unknown): number | null {
+  const m = /Unexpected server response: (\d{3})/.exec(errorText(ev as ErrorEvent));
   return m ? Number(m[1]) : null;
 }
 
 /** Whether the error was a network failure (nothing reached), when the implementation says. */
-export function networkFailure(ev: unknown): boolean {
-  const e = ev as { message?: unknown; error?: { code?: unknown; message?: unknown } } | null;
+function networkFailure(ev: unknown): boolean {
+  const e = ev as ErrorEvent;
   if (typeof e?.error?.code === 'string' && /^E[A-Z]+/.test(e.error.code)) return true;
-  const text = typeof e?.message === 'string' ? e.message : typeof e?.error?.message === 'string' ? e.error.message : '';
-  return /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EAI_AGAIN|socket hang up/i.test(text);
+  return /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|EAI_AGAIN|socket hang up/i.test(errorText(e));
 }
 
 export interface ClosedSocket {

@@ -12,7 +12,7 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const optStr = (v: unknown) => v === undefined || isStr(v);
 
-export function isMember(v: unknown): v is frames.MemberInfo {
+function isMember(v: unknown): v is frames.MemberInfo {
   return isObj(v) && isStr(v.id) && isStr(v.name) && optStr(v.user);
 }
 

@@ -2,9 +2,9 @@
  * chat-hub/client: one room over one WebSocket, for browsers, Deno, Workers
  * and Node 22+ (on Node 20 pass `ws`'s WebSocket as `options.WebSocket`).
  *
- * It imports nothing at run time but its own files (src/client/*.ts): the
- * frame types come from src/protocol as erase-only `import type`, so the
- * bundle is this folder alone.
+ * It imports nothing at run time but its own files (src/client/*.ts) and
+ * src/protocol/message-id.ts (which imports nothing); the frame types come
+ * from src/protocol as erase-only `import type`.
  *
  * What it promises:
  * - `message`: every message of the room once, in the room's order, across

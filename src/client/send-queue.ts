@@ -11,7 +11,7 @@ const TEXT_MAX_CHARS = 2000;
 /** The pause before sending again after `rate_limited`. */
 export const RATE_LIMITED_PAUSE_MS = 1000;
 /** The server remembers a ref for 10 minutes: a send older than this is not sent again (it could be published twice). */
-export const RESEND_MAX_AGE_MS = 9 * 60_000;
+const RESEND_MAX_AGE_MS = 9 * 60_000;
 const REF_MAX_CHARS = 64;
 
 interface PendingSend {
