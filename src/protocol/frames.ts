@@ -71,7 +71,7 @@ export function encodeMessage(m: ChatMessage): string {
 }
 
 export function encodeAck(id: string, ts: number, ref: string | undefined): string {
-  return JSON.stringify(ref === undefined ? ({ type: 'ack', id, ts } satisfies AckFrame) : ({ type: 'ack', ref, id, ts } satisfies AckFrame));
+  return JSON.stringify((ref === undefined ? { type: 'ack', id, ts } : { type: 'ack', ref, id, ts }) satisfies AckFrame);
 }
 
 export function encodePresence(type: 'join' | 'leave', member: MemberInfo): string {
@@ -89,7 +89,7 @@ export function encodeRefreshed(exp: number): string {
 }
 
 export function encodeError(code: ErrorCode, message: string, ref?: string): string {
-  return JSON.stringify(ref === undefined ? ({ type: 'error', code, message } satisfies ErrorFrame) : ({ type: 'error', code, message, ref } satisfies ErrorFrame));
+  return JSON.stringify((ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref }) satisfies ErrorFrame);
 }
 
 export function encodeCount(members: number): string {
