@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { ProtocolError } from '../src/protocol/index.ts';
 import { requireBearerSecret } from './bearer-secret.ts';
+import { normalizeAddress } from './client-address.ts';
 
 export interface MetricsAccessOptions {
   /** When set, a scrape needs `Authorization: Bearer <token>`. */
@@ -24,9 +25,9 @@ export function metricsAccess({ token, peerAddress }: MetricsAccessOptions): Mid
   };
 }
 
-/** 127.0.0.0/8, ::1, and the former as IPv4-mapped IPv6. */
-export function isLoopback(address: string | undefined): boolean {
+/** 127.0.0.0/8, ::1, and the former as IPv4-mapped IPv6 (normalizeAddress makes it IPv4). */
+function isLoopback(address: string | undefined): boolean {
   if (address === undefined) return false;
-  const v4 = address.toLowerCase().replace(/^::ffff:/, '');
-  return address === '::1' || /^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$/.test(v4);
+  const normal = normalizeAddress(address);
+  return normal === '::1' || /^127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$/.test(normal);
 }

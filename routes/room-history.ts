@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
-import { grantsRoom } from '../src/auth/claims.ts';
 import { ProtocolError } from '../src/protocol/index.ts';
-import { type AccessSource, tokenOf } from './access.ts';
+import { type AccessSource, grantedClaims } from './access.ts';
 import { pageBody, pageQuery, roomParam } from './api-input.ts';
 import type { RoomService } from './room-service.ts';
 
@@ -19,12 +18,7 @@ export function createHistoryRoute(rooms: RoomService, access: AccessSource): Ho
     const room = roomParam(c);
     const request = pageQuery(c);
     if (originAllowed && !originAllowed(c.req.header('origin'))) throw new ProtocolError('forbidden', 'this Origin may not read this room');
-    if (verifier) {
-      const token = tokenOf(c);
-      if (!token) throw new ProtocolError('unauthorized', 'a token is needed: ?token=<jwt> or Authorization: Bearer <jwt>');
-      const { rooms: granted } = await verifier.verify(token);
-      if (!grantsRoom(granted, room)) throw new ProtocolError('forbidden', 'the token does not grant this room');
-    }
+    if (verifier) await grantedClaims(c, verifier, room);
     return c.json(pageBody(await rooms.page(c, room, request)));
   });
 }

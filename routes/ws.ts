@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
-import { grantsRoom } from '../src/auth/claims.ts';
+import type { TokenVerifier } from '../src/auth/token-verifier.ts';
 import { type ConnectRequest, ProtocolError, parseConnectRequest } from '../src/protocol/index.ts';
-import { type Access, type AccessSource, tokenOf } from './access.ts';
+import { type AccessSource, grantedClaims } from './access.ts';
 import type { MemberGateway } from './member-gateway.ts';
 
 /**
@@ -31,11 +31,8 @@ export function createWebSocketRoute(gateway: MemberGateway, access: AccessSourc
 }
 
 /** The request as the token says: its name and user, until its expiry; or a 401/403 ProtocolError. */
-async function withToken(c: Context, request: ConnectRequest, verifier: NonNullable<Access['verifier']>): Promise<ConnectRequest> {
-  const token = tokenOf(c);
-  if (token === undefined || token === '') throw new ProtocolError('unauthorized', 'a token is needed: ?token=<jwt> or Authorization: Bearer <jwt>');
-  const claims = await verifier.verify(token);
-  if (!grantsRoom(claims.rooms, request.room)) throw new ProtocolError('forbidden', 'the token does not grant this room');
+async function withToken(c: Context, request: ConnectRequest, verifier: TokenVerifier): Promise<ConnectRequest> {
+  const claims = await grantedClaims(c, verifier, request.room);
   return { ...request, name: claims.name, user: claims.sub, expiresAt: claims.exp * 1000 };
 }
 
