@@ -1,8 +1,8 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chromiumAvailable, useChromium } from './support/browser.ts';
-import { RedisServer, redisAvailable } from './support/redis-server.ts';
-import { type ReplicaProcess, startReadyReplica, startReplicaProcess, waitReady } from './support/replica-processes.ts';
+import { redisAvailable } from './support/redis-server.ts';
+import { useRedisAndTwoReplicas } from './support/replica-processes.ts';
 import { TestClient } from './support/test-client.ts';
 
 /**
@@ -13,29 +13,16 @@ import { TestClient } from './support/test-client.ts';
 const run = redisAvailable() && chromiumAvailable();
 
 describe.runIf(run)('the chat page: Disconnect while sending, then Connect', () => {
-  let redis: RedisServer;
-  let replica: ReplicaProcess;
-  let unlimited: ReplicaProcess;
+  // The second replica, on the same Redis, has no rate limit: the writers fill the room fast.
+  const servers = useRedisAndTwoReplicas((redis) => ({ REDIS_URL: redis.url, RATE_LIMIT: '0' }));
   const chromium = useChromium();
-
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    replica = await startReadyReplica('node-1', redis.url);
-    unlimited = await startReplicaProcess('node-2', { REDIS_URL: redis.url, RATE_LIMIT: '0' });
-    await waitReady(unlimited);
-  }, 60_000);
-  afterAll(async () => {
-    await replica?.service.stop();
-    await unlimited?.service.stop();
-    await redis?.stop();
-  });
 
   async function joinRoom(room: string, name: string): Promise<Page> {
     const context = await chromium.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
-    await page.goto(`${replica.httpUrl('/')}?room=${room}&name=${name}`);
-    await expect.poll(() => page.getByRole('status').textContent()).toBe(`connected · ${replica.name}`);
+    await page.goto(`${servers.replica.httpUrl('/')}?room=${room}&name=${name}`);
+    await expect.poll(() => page.getByRole('status').textContent()).toBe(`connected · ${servers.replica.name}`);
     return page;
   }
 
@@ -56,7 +43,7 @@ describe.runIf(run)('the chat page: Disconnect while sending, then Connect', () 
     expect(await alice.locator('#messages .msg.failed').count()).toBe(0);
 
     await alice.getByRole('button', { name: 'Connect', exact: true }).click();
-    await expect.poll(() => alice.getByRole('status').textContent()).toBe(`connected · ${replica.name}`);
+    await expect.poll(() => alice.getByRole('status').textContent()).toBe(`connected · ${servers.replica.name}`);
     await expect.poll(() => alice.locator('#messages .msg.pending').count()).toBe(0);
     await alice.waitForTimeout(500);
     expect(await texts(alice)).toEqual(['said while leaving']);
@@ -76,14 +63,14 @@ describe.runIf(run)('the chat page: Disconnect while sending, then Connect', () 
     const label = (n: number) => `m-${String(n).padStart(3, '0')}`;
     // Under 100 frames on each connection (the frame limit is per connection, per second).
     for (let i = 1; i <= 540; ) {
-      const { client } = await TestClient.join(unlimited.wsUrl(room, { name: `writer-${i}` }));
+      const { client } = await TestClient.join(servers.second.wsUrl(room, { name: `writer-${i}` }));
       try {
         for (const end = Math.min(540, i + 89); i <= end; i++) await client.say(label(i));
       } finally {
         client.close();
       }
     }
-    const { client: writer } = await TestClient.join(unlimited.wsUrl(room, { name: 'writer' }));
+    const { client: writer } = await TestClient.join(servers.second.wsUrl(room, { name: 'writer' }));
     try {
       const page = await joinRoom(room, 'reader');
       const older = page.getByRole('button', { name: 'Load older messages', exact: true });

@@ -1,9 +1,9 @@
 import { SignJWT } from 'jose';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chromiumAvailable, useChromium } from './support/browser.ts';
-import { RedisServer, redisAvailable } from './support/redis-server.ts';
-import { type ReplicaProcess, startReadyReplica, startReplicaProcess, waitReady } from './support/replica-processes.ts';
+import { redisAvailable } from './support/redis-server.ts';
+import { useRedisAndTwoReplicas } from './support/replica-processes.ts';
 import { TestClient } from './support/test-client.ts';
 
 /**
@@ -64,26 +64,12 @@ function mint(sub: string): Promise<string> {
 }
 
 describe.runIf(redisAvailable() && chromiumAvailable())('the page pages back through history, in Chromium', () => {
-  let redis: RedisServer;
-  /** A replica on Redis (history from XREVRANGE), and one with AUTH_SECRET (history behind the token). */
-  let replica: ReplicaProcess;
-  let guarded: ReplicaProcess;
+  /** A replica on Redis (history from XREVRANGE), and a second with AUTH_SECRET (history behind the token). */
+  const servers = useRedisAndTwoReplicas(() => ({ AUTH_SECRET: SECRET }));
   const chromium = useChromium();
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-    [replica, guarded] = await Promise.all([
-      startReadyReplica('node-1', redis.url),
-      startReplicaProcess('node-2', { AUTH_SECRET: SECRET }).then(async (r) => (await waitReady(r), r)),
-    ]);
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all([replica, guarded].map((r) => r?.service.stop()));
-    await redis?.stop();
-  });
-
   /** A new tab at `/?<query>` on `on`, noting the page's history requests. */
-  async function visit(query: string, on = replica): Promise<Visit> {
+  async function visit(query: string, on = servers.replica): Promise<Visit> {
     const context = await chromium.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     const visit: Visit = { page, history: [] };
@@ -98,7 +84,7 @@ describe.runIf(redisAvailable() && chromiumAvailable())('the page pages back thr
 
   it('shows the latest 50 of 120, then with "Load older messages" all 120 once, newest first, and hides the button at the start', async () => {
     const room = `history-${Date.now()}`;
-    await publish((name) => replica.wsUrl(room, { name }), 120);
+    await publish((name) => servers.replica.wsUrl(room, { name }), 120);
 
     const { page, history } = await visit(`room=${room}&name=reader`);
     await expect.poll(() => status(page)).toBe('connected · node-1');
@@ -119,7 +105,7 @@ describe.runIf(redisAvailable() && chromiumAvailable())('the page pages back thr
     expect(history.every(({ authorization }) => authorization === undefined)).toBe(true);
 
     // Live messages still go on top, above what was loaded.
-    const { client } = await TestClient.join(replica.wsUrl(room, { name: 'late' }));
+    const { client } = await TestClient.join(servers.replica.wsUrl(room, { name: 'late' }));
     await client.say('after paging');
     client.close();
     await expect.poll(async () => (await texts(page)).slice(0, 2)).toEqual(['after paging', label(120)]);
@@ -129,7 +115,7 @@ describe.runIf(redisAvailable() && chromiumAvailable())('the page pages back thr
 
   it('shows no "Load older messages" in a room with fewer messages than its welcome brings', async () => {
     const room = `history-short-${Date.now()}`;
-    await publish((name) => replica.wsUrl(room, { name }), 3);
+    await publish((name) => servers.replica.wsUrl(room, { name }), 3);
     const { page } = await visit(`room=${room}&name=reader`);
     await expect.poll(() => texts(page)).toEqual(newestFirst(3));
     expect(await loadOlder(page).count()).toBe(0);
@@ -138,12 +124,12 @@ describe.runIf(redisAvailable() && chromiumAvailable())('the page pages back thr
   it('sends its token as Authorization: Bearer, never in the address, and gets every message', async () => {
     const room = `history-token-${Date.now()}`;
     const token = await mint('u-writer');
-    await publish(() => guarded.wsUrl(room, { token }), 60);
+    await publish(() => servers.second.wsUrl(room, { token }), 60);
     // Without the token, the history route refuses, as joining does.
-    expect((await fetch(guarded.httpUrl(`/rooms/${room}/history?before=9999999999999-0&limit=50`))).status).toBe(401);
+    expect((await fetch(servers.second.httpUrl(`/rooms/${room}/history?before=9999999999999-0&limit=50`))).status).toBe(401);
 
     const reader = await mint('u-reader');
-    const { page, history } = await visit(`room=${room}&token=${reader}`, guarded);
+    const { page, history } = await visit(`room=${room}&token=${reader}`, servers.second);
     await expect.poll(() => status(page)).toBe('connected · node-2');
     await expect.poll(() => texts(page)).toEqual(newestFirst(60, 11));
 

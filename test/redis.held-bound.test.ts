@@ -1,8 +1,7 @@
-import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
 import { RedisBroker } from '../src/broker/redis.ts';
 import type { RoomEvent } from '../src/broker/broker.ts';
-import { RedisServer, redisAvailable } from './support/redis-server.ts';
+import { redisAvailable, redisWithUser } from './support/redis-server.ts';
 import { eventually } from './support/eventually.ts';
 import { quietLog } from './support/room-world.ts';
 
@@ -17,16 +16,13 @@ it.runIf(redisAvailable())(
   'resets a room whose held events pass the bound while its gap cannot be read, then delivers live events again',
   async () => {
     // Broker a runs as its own user, so the test can refuse it the gap read (XRANGE) alone.
-    const redis = await RedisServer.start({ config: [`user held on >${PASSWORD} ~chat:* &chat:* +@all`] });
-    opened.push({ close: () => redis.stop() });
-    const admin = new Redis(redis.url);
-    opened.push({ close: async () => admin.disconnect() });
+    const { redis, admin, userUrl } = await redisWithUser('held', PASSWORD, (o) => opened.push(o));
     const make = (url: string, instance: string) => {
       const b = new RedisBroker({ url, instance, historySize: 1000, log: quietLog, maxHeldEvents: 5 });
       opened.push(b);
       return b;
     };
-    const a = make(`redis://held:${PASSWORD}@127.0.0.1:${redis.port}`, 'held-a');
+    const a = make(userUrl, 'held-a');
     const b = make(redis.url, 'held-b');
     await eventually(() => expect(a.isReady() && b.isReady()).toBe(true));
     const events: RoomEvent[] = [];

@@ -1,8 +1,7 @@
-import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
 import { RedisBroker } from '../src/broker/redis.ts';
 import type { RoomEvent } from '../src/broker/broker.ts';
-import { RedisServer, redisAvailable } from './support/redis-server.ts';
+import { redisAvailable, redisWithUser } from './support/redis-server.ts';
 import { eventually } from './support/eventually.ts';
 import { quietLog } from './support/room-world.ts';
 
@@ -18,17 +17,14 @@ it.runIf(redisAvailable())(
   'announces join again for a member whose replica was cut off from Redis long enough to be swept, and only then',
   async () => {
     // Replica B runs as its own Redis user, so the test can cut B alone off (and let it back).
-    const redis = await RedisServer.start({ config: [`user cut on >${PASSWORD} ~chat:* &chat:* +@all`] });
-    opened.push({ close: () => redis.stop() });
-    const admin = new Redis(redis.url);
-    opened.push({ close: async () => admin.disconnect() });
+    const { redis, admin, userUrl } = await redisWithUser('cut', PASSWORD, (o) => opened.push(o));
     const make = (url: string, instance: string) => {
       const broker = new RedisBroker({ url, instance, historySize: 100, log: quietLog, livenessTtlMs: 1000, heartbeatMs: 200 });
       opened.push(broker);
       return broker;
     };
     const a = make(redis.url, 'part-a');
-    const b = make(`redis://cut:${PASSWORD}@127.0.0.1:${redis.port}`, 'part-b');
+    const b = make(userUrl, 'part-b');
     await eventually(() => expect(a.isReady() && b.isReady()).toBe(true));
     const seen: string[] = [];
     await a.subscribe('split', (e: RoomEvent) => {

@@ -77,6 +77,16 @@ function bigRoomWorld() {
   return { world, members, joinNext, open, leave };
 }
 
+/** A big room world taken one past the limit (6 members), then back to it by the sixth's leave; settled. */
+async function pastTheLimitAndBack() {
+  const room = bigRoomWorld();
+  for (let i = 0; i < LIMIT + 1; i++) await room.joinNext();
+  await settle();
+  room.leave(room.members[5]!);
+  await settle();
+  return room;
+}
+
 const presenceFrames = (socket: FakeSocket) => socket.frames().filter((f) => f.type === 'join' || f.type === 'leave');
 
 describe('big rooms: PRESENCE_LIMIT 5 on two replicas', () => {
@@ -163,11 +173,7 @@ describe('big rooms: PRESENCE_LIMIT 5 on two replicas', () => {
   }, 15_000);
 
   it('goes back to join and leave at or below the limit, and sends no count then', async () => {
-    const { members, joinNext, open, leave } = bigRoomWorld();
-    for (let i = 0; i < LIMIT + 1; i++) await joinNext();
-    await settle();
-    leave(members[5]!);
-    await settle();
+    const { members, open } = await pastTheLimitAndBack();
     // 5 members again: the leave of the sixth is told as in v1.
     for (const m of open()) expect(m.socket.frames().at(-1)).toEqual({ type: 'leave', member: members[5]!.welcome.you });
     await new Promise((r) => setTimeout(r, COUNT_INTERVAL_MS + 200));
@@ -177,11 +183,7 @@ describe('big rooms: PRESENCE_LIMIT 5 on two replicas', () => {
   // The room must not remember the count it sent (6) across the v1 leave that
   // took it to 5, or passing the limit again at 6 would look like no change.
   it('tells the others the count when the room passes the limit again after falling to it', async () => {
-    const { members, joinNext, open, leave } = bigRoomWorld();
-    for (let i = 0; i < LIMIT + 1; i++) await joinNext();
-    await settle();
-    leave(members[5]!);
-    await settle();
+    const { joinNext, open } = await pastTheLimitAndBack();
     for (const m of open()) expect(m.socket.frames().at(-1)).toMatchObject({ type: 'leave' });
     // The others were last told of 5 members (by that leave); now there are 6.
     const { welcome } = await joinNext();

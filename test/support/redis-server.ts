@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { freePort } from './service-process.ts';
 import { showLogsOnFailure } from './process-logs.ts';
 import { toolAvailable } from './tool.ts';
@@ -89,4 +90,21 @@ export class RedisServer {
     await this.kill();
     this.forgetLogs();
   }
+}
+
+/**
+ * A RedisServer with one more ACL user, `user`, allowed all of chat:* (a test
+ * can then cut that user alone off with ACL SETUSER or CLIENT KILL), and an
+ * admin connection as the default user. `track` takes both to close them.
+ */
+export async function redisWithUser(
+  user: string,
+  password: string,
+  track: (o: { close(): Promise<void> }) => void,
+): Promise<{ redis: RedisServer; admin: Redis; userUrl: string }> {
+  const redis = await RedisServer.start({ config: [`user ${user} on >${password} ~chat:* &chat:* +@all`] });
+  track({ close: () => redis.stop() });
+  const admin = new Redis(redis.url);
+  track({ close: async () => admin.disconnect() });
+  return { redis, admin, userUrl: `redis://${user}:${password}@127.0.0.1:${redis.port}` };
 }

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { ServiceProcess, freePort } from './service-process.ts';
 import { eventually } from './eventually.ts';
 import { RedisServer } from './redis-server.ts';
@@ -68,3 +69,38 @@ export async function startRedisPair(env: Record<string, string> = {}) {
 }
 
 export type RedisPair = Awaited<ReturnType<typeof startRedisPair>>;
+
+/**
+ * For the tests of one describe block: a redis-server of their own, `replica`
+ * (node-1) on it and `second` (node-2) with `env(redis)`, both ready before
+ * the tests and stopped after them all.
+ */
+export function useRedisAndTwoReplicas(env: (redis: RedisServer) => Record<string, string>): {
+  readonly redis: RedisServer;
+  readonly replica: ReplicaProcess;
+  readonly second: ReplicaProcess;
+} {
+  const up: { redis?: RedisServer; replica?: ReplicaProcess; second?: ReplicaProcess } = {};
+  beforeAll(async () => {
+    const redis = (up.redis = await RedisServer.start());
+    await Promise.all([
+      startReadyReplica('node-1', redis.url).then((r) => (up.replica = r)),
+      startReplicaProcess('node-2', env(redis)).then((r) => waitReady((up.second = r))),
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([up.replica, up.second].map((r) => r?.service.stop()));
+    await up.redis?.stop();
+  });
+  return {
+    get redis() {
+      return up.redis!;
+    },
+    get replica() {
+      return up.replica!;
+    },
+    get second() {
+      return up.second!;
+    },
+  };
+}
