@@ -45,22 +45,5 @@ export function securityHeaders(): MiddlewareHandler {
     // ignores them anyway (https://github.com/honojs/hono/issues/1102).
     if (c.res.status === 101) return;
     await applySecureHeaders(c, async () => {});
-    c.res = withHeadersInInit(c.res);
   };
-}
-
-/**
- * The same response, built again with its headers as they are now.
- * @hono/node-server's Response keeps later header changes beside the init it
- * was made from, and rebuilds from that init once the body is read, losing
- * them (`getResponseCache` in
- * https://github.com/honojs/node-server/blob/v1.19.19/src/response.ts): so a
- * refused upgrade, which Node writes itself after reading the body, would lose
- * these headers.
- */
-function withHeadersInInit(res: Response): Response {
-  // Headers and status before the body: reading the body is what rebuilds it.
-  const headers = res.headers;
-  const status = res.status;
-  return new Response(res.body, { status, headers });
 }

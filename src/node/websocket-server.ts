@@ -115,10 +115,18 @@ export function nodeMemberSocket(ws: WSContext<WebSocket>): MemberSocket {
   };
 }
 
+/**
+ * A refusal, written by hand. Its status and headers are read before its body:
+ * @hono/node-server's Response keeps header changes made after it was built
+ * (the app's security headers) beside its init, and rebuilds itself from that
+ * init, losing them, once the body is read (`getResponseCache` in
+ * https://github.com/honojs/node-server/blob/v1.19.19/src/response.ts).
+ */
 async function writeResponse(socket: Duplex, response: Response): Promise<void> {
+  const { status, headers } = response;
   const body = Buffer.from(await response.arrayBuffer());
-  const head = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ''}`];
-  response.headers.forEach((value, key) => {
+  const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`];
+  headers.forEach((value, key) => {
     if (key !== 'content-length' && key !== 'connection') head.push(`${key}: ${value}`);
   });
   head.push(`Content-Length: ${body.length}`, 'Connection: close', '', '');
