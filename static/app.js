@@ -12,6 +12,8 @@ const MAX_MESSAGES = 500;
 const BACKLOG_MAX = 50;   // a welcome without `since` brings at most the latest 50 (PROTOCOL.md)
 const PAGE_SIZE = 50;     // messages per "Load older messages"
 const NOTICE_MS = 5000;
+/** Failed asks of tokenUrl in a row before the page says the session is over. */
+const TOKEN_URL_TRIES = 3;
 // The server remembers a ref for 10 minutes; the library re-sends for 9 (older: 'expired').
 const RESEND_MAX_AGE_MS = 9 * 60_000;
 // A token that expires within this is renewed before a socket is opened with it.
@@ -338,16 +340,19 @@ async function refreshToken() {
  * Without one the session is over: say so and stop rather than retry in a loop.
  */
 function tokenSource() {
+  let failures = 0;
   return async () => {
     if (state.token && !hasExpired(state.token, Date.now() + TOKEN_MARGIN_MS)) return state.token;
     const chat = state.chat;
     setStatus('renewing');
     const token = await fetchToken(state.tokenUrl);
     if (token && !hasExpired(token)) {
+      failures = 0;
       useToken(token);
       return token;
     }
-    if (chat && chat === state.chat) expire();
+    // One failed answer (a 503 in passing) is retried by the library with backoff; several in a row end the session.
+    if (++failures >= TOKEN_URL_TRIES && chat && chat === state.chat) expire();
     throw new Error('tokenUrl gave no valid token');
   };
 }

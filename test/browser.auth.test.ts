@@ -171,6 +171,19 @@ describe.runIf(chromiumAvailable())('the chat page with tokens, in Chromium', ()
     expect(await alice.violations()).toEqual([]);
   });
 
+  it('after a 4001, retries a tokenUrl that fails once in passing instead of ending the session', async () => {
+    const room = freshRoom();
+    const fresh = await mint({ sub: 'u-alice', name: 'alice' });
+    // The renewal before expiry and the first ask after the 4001 both get 503; the next gets a token.
+    const alice = await openPage(`room=${room}&tokenUrl=/token&token=${await mint({ sub: 'u-alice', name: 'alice' }, 3)}`, async (hit) =>
+      hit < 2 ? { status: 503, body: 'try later' } : { status: 200, body: JSON.stringify({ token: fresh }) },
+    );
+    await expect.poll(() => status(alice.page)).toBe('connected · node-1');
+    await expect.poll(() => alice.sockets.length, { timeout: 10_000 }).toBe(2);
+    expect(new URL(alice.sockets[1]!).searchParams.get('token')).toBe(fresh);
+    await expect.poll(() => status(alice.page), { timeout: 10_000 }).toBe('connected · node-1');
+  });
+
   it('on 4001 fetches a fresh token from tokenUrl and reconnects with since, losing nothing', async () => {
     const room = freshRoom();
     const bob = await openPage(`room=${room}&token=${await mint({ sub: 'u-bob', name: 'bob' })}`);
