@@ -4,12 +4,12 @@ import { type ChatMessage, ProtocolError, parseClientFrame, parseConnectRequest,
 
 /** The HTTP API's input, checked as PROTOCOL.md "HTTP API (v1.1)" says: anything else is 400 `bad_request`. */
 
-export const DEFAULT_PAGE_LIMIT = 50;
-export const MAX_PAGE_LIMIT = 200;
+const DEFAULT_PAGE_LIMIT = 50;
+const MAX_PAGE_LIMIT = 200;
 /** Far above the largest body a good request can have (a text of 2,000 astral characters, escaped, is under 24 KiB). */
 export const MAX_BODY_BYTES = 64 * 1024;
 /** The `from` of a message the API published. */
-export const SERVER_MEMBER_ID = 'server';
+const SERVER_MEMBER_ID = 'server';
 
 const badRequest = (message: string) => new ProtocolError('bad_request', message);
 

@@ -36,4 +36,3 @@ export function throttledLog(log: Logger, message: string, level: 'warn' | 'erro
     suppressed = 0;
   };
 }
-

@@ -24,4 +24,3 @@ export function waiterReleaser(
     releaser.emit('upgrade', request, discard, Buffer.alloc(0));
   };
 }
-
