@@ -44,7 +44,7 @@ export class ChatRoom extends DurableObject<Env> {
     this.schedule.add(this.lifetime);
     this.schedule.add(this.deadlines);
     this.broker = new DurableObjectBroker(this.roomLog, this.lifetime);
-    const verifyToken = edgeTokenCheck(env, config.auth);
+    const verifyToken = edgeTokenCheck(env);
     this.registry = new RoomRegistry({
       broker: this.broker,
       log,

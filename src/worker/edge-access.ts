@@ -1,7 +1,5 @@
 import { type Access, createAccess } from '../../routes/access.ts';
 import type { TokenClaims } from '../auth/claims.ts';
-import type { AuthSettings } from '../auth/token-verifier.ts';
-import { ProtocolError } from '../protocol/index.ts';
 import { edgeConfig } from './edge-config.ts';
 import type { Env } from './env.ts';
 
@@ -24,11 +22,9 @@ export function edgeAccess(env: Env): Promise<Access> {
 }
 
 /** For the room's object: a `refresh`'s token, checked with the Worker's key; undefined when there is no key. */
-export function edgeTokenCheck(env: Env, auth: AuthSettings): ((token: string) => Promise<TokenClaims>) | undefined {
+export function edgeTokenCheck(env: Env): ((token: string) => Promise<TokenClaims>) | undefined {
+  const { auth } = edgeConfig(env);
   if (auth.secret === undefined && auth.publicKey === undefined) return undefined;
-  return async (token) => {
-    const { verifier } = await edgeAccess(env);
-    if (!verifier) throw new ProtocolError('bad_request', 'this server runs without tokens; refresh is not used');
-    return verifier.verify(token);
-  };
+  // With a key set, createTokenVerifier makes a verifier (or rejects).
+  return async (token) => (await edgeAccess(env)).verifier!.verify(token);
 }
