@@ -49,7 +49,7 @@ export function registryGateway(options: RegistryGatewayOptions): RegistryGatewa
   /** Where the per-address cap applies, the address this request counts under. */
   function addressOf(c: Context): string | undefined {
     if (maxConnectionsPerIp === 0) return undefined;
-    return clientAddress(peerAddress(c), trustProxy ? c.req.header('x-forwarded-for') : undefined, trustProxy);
+    return clientAddress(peerAddress(c), c.req.header('x-forwarded-for'), trustProxy);
   }
 
   /** Counted from here until the connection ends, members refused after the upgrade included. */
