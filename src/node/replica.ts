@@ -17,6 +17,7 @@ import { registryGateway } from '../../routes/registry-gateway.ts';
 import { brokerRoomService } from '../../routes/room-service.ts';
 import { createNodeWebSockets, nodeMemberSocket } from './websocket-server.ts';
 import { createMetrics } from './metrics.ts';
+import { pipeliningLimit } from './pipelining-limit.ts';
 
 const STATIC_ROOT = fileURLToPath(new URL('../../static', import.meta.url));
 
@@ -45,6 +46,7 @@ export async function startReplica({ config, broker, log, access: given }: Repli
   const registry = createRegistry(config, broker, log, access, metrics.roomMetrics);
   metrics.watch(registry, broker);
   const app = new Hono();
+  app.use(pipeliningLimit());
   const sockets = createNodeWebSockets(app, config, log);
   const gateway = registryGateway({
     registry,
