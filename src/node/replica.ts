@@ -15,7 +15,8 @@ import { mountApp } from '../../routes/app.ts';
 import { type Access, createAccess } from '../../routes/access.ts';
 import { registryGateway } from '../../routes/registry-gateway.ts';
 import { brokerRoomService } from '../../routes/room-service.ts';
-import { createNodeWebSockets, nodeMemberSocket } from './websocket-server.ts';
+import { createNodeWebSockets } from './websocket-server.ts';
+import { nodeMemberSocket } from './member-socket.ts';
 import { createMetrics } from './metrics.ts';
 import { pipeliningLimit } from './pipelining-limit.ts';
 

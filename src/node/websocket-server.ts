@@ -1,12 +1,12 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Hono, type Context } from 'hono';
-import type { WSContext, WSEvents } from 'hono/ws';
+import type { WSEvents } from 'hono/ws';
 import { createNodeWebSocket } from '@hono/node-ws';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Config } from '../config/config.ts';
 import { ProtocolError } from '../protocol/index.ts';
-import type { Logger, MemberSocket } from '../room/index.ts';
+import type { Logger } from '../room/index.ts';
 import { loggablePath, throttledLog } from '../log-bounds.ts';
 import { waiterReleaser } from './hono-ws-waiters.ts';
 import { watchLiveness } from './liveness.ts';
@@ -101,18 +101,6 @@ function toFetchRequest(request: IncomingMessage): Request | undefined {
 
 function refusal(error: ProtocolError): Response {
   return Response.json(error.toBody(), { status: error.status });
-}
-
-/** ws sends a Buffer given with `binary: false` as a text frame, without encoding it again. */
-const AS_TEXT = { binary: false } as const;
-
-export function nodeMemberSocket(ws: WSContext<WebSocket>): MemberSocket {
-  const raw = ws.raw!;
-  return {
-    send: (frame, utf8) => (utf8 ? raw.send(utf8, AS_TEXT) : raw.send(frame)),
-    close: (code, reason) => raw.close(code, reason),
-    bufferedAmount: () => raw.bufferedAmount,
-  };
 }
 
 /**
