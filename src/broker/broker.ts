@@ -4,7 +4,8 @@ import type { ChatMessage, MemberInfo } from '../protocol/index.ts';
 export type RoomEvent =
   | { readonly type: 'message'; readonly message: ChatMessage }
   | PresenceEvent
-  | ResetEvent;
+  | ResetEvent
+  | PresenceGapEvent;
 
 /**
  * The broker could not keep this room's events in order for this replica (a
@@ -14,6 +15,15 @@ export type RoomEvent =
 export interface ResetEvent {
   readonly type: 'reset';
   readonly reason: string;
+}
+
+/**
+ * The broker may have missed some of this room's `join`/`leave` events (its
+ * subscription was down a while): whoever keeps a member list from them reads
+ * the whole list again. Messages lose nothing; they are re-read separately.
+ */
+export interface PresenceGapEvent {
+  readonly type: 'presence-gap';
 }
 
 /** A member came or went; `count` is how many the room holds after it, on every replica. */

@@ -30,7 +30,8 @@ interface Subscription {
  * per room held. After the subscriber reconnects it subscribes every room
  * again and delivers, from the stream, what was published while it was away,
  * then the live events that arrived meanwhile, so each listener sees the
- * room's one order without a gap.
+ * room's one order without a gap. Presence events sent while it was away are
+ * lost: each listener is told so (`presence-gap`).
  */
 export class RoomSubscriptions {
   private readonly byChannel = new Map<string, Subscription>();
@@ -94,6 +95,8 @@ export class RoomSubscriptions {
       if (rooms.length === 0) return;
       try {
         await subscriber.subscribe(...rooms.map((s) => s.channel));
+        // Presence has no log to read a gap from: who keeps a member list reads it again.
+        for (const s of rooms) s.listener({ type: 'presence-gap' });
         for (const s of rooms) await this.deliverGap(s, generation);
         if (generation !== this.resyncs) return;
         this.options.log.info({ rooms: rooms.length }, 'resubscribed after reconnecting to Redis');

@@ -104,15 +104,17 @@ export class RoomRegistry {
       await broker.join(room.name, member.info);
       markJoined();
       if (member.isClosed) return void this.leave(room, member.info);
-      const [members, history] = await Promise.all([broker.members(room.name), broker.history(room.name, since)]);
+      // Its own join event may still be on its way; the roster takes it now.
+      room.roster.apply({ type: 'join', member: member.info });
+      const [roster, history] = await Promise.all([room.roster.read(() => broker.members(room.name)), broker.history(room.name, since)]);
       // What it sent before its welcome was acked to it; it is never sent its own.
       const backlog = history.messages.filter((m) => m.from.id !== member.id);
       const welcome = encodeWelcome({
         room: room.name,
         you: member.info,
         instance,
-        members: members.slice(0, presenceLimit),
-        memberCount: members.length,
+        members: firstMembers(roster, presenceLimit),
+        memberCount: roster.size,
         recovered: history.recovered,
         backlog: backlog.length,
       });
@@ -146,4 +148,14 @@ export class RoomRegistry {
       this.options.log.warn({ err, room: room.name }, 'could not unsubscribe');
     }
   }
+}
+
+/** The first `limit` members, in the order the roster learned them. */
+function firstMembers(roster: ReadonlyMap<string, MemberInfo>, limit: number): MemberInfo[] {
+  const listed: MemberInfo[] = [];
+  for (const member of roster.values()) {
+    if (listed.length === limit) break;
+    listed.push(member);
+  }
+  return listed;
 }

@@ -2,6 +2,7 @@ import { type MessageId, CloseCode, COUNT_INTERVAL_MS, encodeCount, encodeMessag
 import type { PresenceEvent, RoomEvent } from '../broker/broker.ts';
 import type { Member } from './member.ts';
 import type { RoomMetrics } from './room-options.ts';
+import { Roster } from './roster.ts';
 
 const UTF8 = new TextEncoder();
 
@@ -16,6 +17,8 @@ export class Room {
   private readonly leftDuringFanOut: Member[] = [];
   /** Settles when the broker delivers this room's events here. */
   subscription: Promise<void> | null = null;
+  /** Everyone in the room on every replica, kept from its presence events. */
+  readonly roster = new Roster();
   /** The room's member count on every replica, as the last presence event said. */
   private count = 0;
   private countSent = 0;
@@ -59,7 +62,10 @@ export class Room {
       const written = this.fanOut(frame, UTF8.encode(frame), event.message.from.id, parseMessageId(event.message.id));
       this.metrics?.messagesDelivered(written);
     } else if (event.type === 'reset') {
+      this.roster.stale();
       this.forEachMember((member) => member.close(CloseCode.tryAgainLater));
+    } else if (event.type === 'presence-gap') {
+      this.roster.stale();
     } else {
       this.presence(event);
     }
@@ -72,12 +78,14 @@ export class Room {
   }
 
   private presence(event: PresenceEvent): void {
+    this.roster.apply(event);
     this.count = event.count;
     if (event.count <= this.presenceLimit) {
       // Back at the limit: a later pass over it must be told again, even at the same number.
       this.countSent = 0;
+      const frame = encodePresence(event.type, event.member);
       // A member's own welcome stands for its join; it is not told of itself.
-      this.fanOut(encodePresence(event.type, event.member), null, event.member.id, null);
+      this.fanOut(frame, UTF8.encode(frame), event.member.id, null);
       return;
     }
     if (this.countTimer !== null) return;
@@ -92,7 +100,8 @@ export class Room {
     if (this.count <= this.presenceLimit || this.count === this.countSent) return;
     this.countSent = this.count;
     this.countSentAt = Date.now();
-    this.fanOut(encodeCount(this.count), null, '', null);
+    const frame = encodeCount(this.count);
+    this.fanOut(frame, UTF8.encode(frame), '', null);
   }
 
   /** Returns how many members it was written to. */
