@@ -1,5 +1,4 @@
 import type { Context } from 'hono';
-import type { WSContext, WSEvents } from 'hono/ws';
 import { type ConnectRequest, ProtocolError } from '../src/protocol/index.ts';
 import type { Member, MemberSocket, RoomRegistry } from '../src/room/index.ts';
 import { AddressCounts, clientAddress } from './client-address.ts';
@@ -7,10 +6,11 @@ import type { MemberGateway } from './member-gateway.ts';
 
 export interface RegistryGatewayOptions {
   registry: RoomRegistry;
-  /** The runtime's Hono WebSocket helper (@hono/node-ws on Node, hono/deno on Deno), with its options bound. */
-  upgradeWebSocket: (c: Context, events: WSEvents<any>) => Promise<Response>;
-  /** Adapts the runtime's socket; the runtime knows how to read its send buffer. */
-  memberSocket: (ws: WSContext<any>) => MemberSocket;
+  /**
+   * Answers the request with the runtime's upgrade, and tells `events` what
+   * the socket does from then on; the runtime adapts its socket to a MemberSocket.
+   */
+  upgrade: (c: Context, events: SocketEvents) => Response | Promise<Response>;
   /** 0: no cap. */
   maxConnections: number;
   /** Members one client address may hold; 0: no cap. */
@@ -27,6 +27,16 @@ export interface RegistryGatewayOptions {
   onConnectionEnd?: (c: Context, ended: () => void) => void;
 }
 
+/** What the runtime tells the gateway about one upgraded connection. */
+export interface SocketEvents {
+  open(socket: MemberSocket): void;
+  text(data: string): void;
+  binary(byteLength: number): void;
+  close(): void;
+  /** Deno reports an upgrade that failed before opening with an error and no close. */
+  error(): void;
+}
+
 export interface RegistryGateway extends MemberGateway {
   /** Client addresses holding a member now; 0 once every member is gone. */
   readonly addressCount: number;
@@ -41,9 +51,58 @@ const NOTHING_HELD = () => undefined;
  */
 const OPEN_DEADLINE_MS = 5000;
 
+/**
+ * One upgraded connection's way into the registry. One object, its methods
+ * shared, rather than a closure per event: a replica holds one per member.
+ */
+class Connection implements SocketEvents {
+  private member: Member | undefined = undefined;
+  private request: ConnectRequest | undefined;
+
+  constructor(
+    private readonly registry: RoomRegistry,
+    request: ConnectRequest,
+    private readonly release: () => void,
+    private neverOpened: ReturnType<typeof setTimeout> | undefined,
+  ) {
+    this.request = request;
+  }
+
+  open(socket: MemberSocket): void {
+    clearTimeout(this.neverOpened);
+    this.neverOpened = undefined;
+    const request = this.request!;
+    this.request = undefined;
+    this.member = this.registry.connect(request, socket);
+  }
+
+  text(data: string): void {
+    this.member?.receive(data);
+  }
+
+  binary(byteLength: number): void {
+    this.member?.receiveBinary(byteLength);
+  }
+
+  close(): void {
+    this.member?.socketClosed();
+    this.release();
+  }
+
+  error(): void {
+    if (!this.member) this.release();
+  }
+
+  /** The runtime refused the upgrade itself: nothing will open. */
+  refused(): void {
+    clearTimeout(this.neverOpened);
+    this.release();
+  }
+}
+
 /** Members upgraded in this process, into its RoomRegistry: the replica runtimes' gateway. */
 export function registryGateway(options: RegistryGatewayOptions): RegistryGateway {
-  const { registry, upgradeWebSocket, memberSocket, maxConnections, maxConnectionsPerIp, trustProxy, peerAddress } = options;
+  const { registry, upgrade, maxConnections, maxConnectionsPerIp, trustProxy, peerAddress } = options;
   const perAddress = new AddressCounts();
 
   /** Where the per-address cap applies, the address this request counts under. */
@@ -76,30 +135,11 @@ export function registryGateway(options: RegistryGatewayOptions): RegistryGatewa
       if (!registry.isReady()) throw new ProtocolError('unavailable', 'the message broker is unreachable');
       const release = hold(c, address);
       const neverOpened = address === undefined ? undefined : setTimeout(release, OPEN_DEADLINE_MS);
-      let member: Member | undefined;
+      const connection = new Connection(registry, request, release, neverOpened);
       try {
-        return await upgradeWebSocket(c, {
-          onOpen(_event, ws) {
-            clearTimeout(neverOpened);
-            member = registry.connect(request, memberSocket(ws));
-          },
-          onMessage(event) {
-            const data = event.data;
-            if (typeof data === 'string') member?.receive(data);
-            else member?.receiveBinary(data instanceof Blob ? data.size : data.byteLength);
-          },
-          onClose() {
-            member?.socketClosed();
-            release();
-          },
-          onError() {
-            // Deno reports an upgrade that failed before opening with an error and no close.
-            if (!member) release();
-          },
-        });
+        return await upgrade(c, connection);
       } catch (err) {
-        clearTimeout(neverOpened);
-        release();
+        connection.refused();
         throw err;
       }
     },

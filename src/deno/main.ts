@@ -11,8 +11,7 @@ import { createLogger } from '../server/logger.ts';
 import { listenRefusal, readConfig } from '../server/read-config.ts';
 import { accessSummary, readAccess } from '../server/read-access.ts';
 import { denoHost } from './host.ts';
-import { createDenoSockets } from './member-socket.ts';
-import { upgradeWebSocket } from './upgrade-websocket.ts';
+import { denoWebSockets } from './upgrade-websocket.ts';
 
 const STATIC_ROOT = new URL('../../static', import.meta.url).pathname;
 
@@ -21,7 +20,6 @@ const access = await readAccess(config, denoHost);
 const log = createLogger(config);
 const broker = createBroker(config, log);
 const registry = createRegistry(config, broker, log, access);
-const sockets = createDenoSockets();
 /**
  * Deno's server WebSocket has no ping of its own to call: Deno pings a socket
  * that has been silent for half of `idleTimeout` (seconds) and closes it (1001)
@@ -29,15 +27,14 @@ const sockets = createDenoSockets();
  * dropped after IDLE_TIMEOUT_MS, as on Node, but PING_INTERVAL_MS does not
  * apply here: the ping comes at half the idle timeout, and only to a quiet socket.
  */
-const upgradeOptions = { idleTimeout: Math.max(1, Math.round(config.idleTimeoutMs / 1000)) };
+const sockets = denoWebSockets({ idleTimeout: Math.max(1, Math.round(config.idleTimeoutMs / 1000)) });
 const app = mountApp(new Hono(), {
   access: () => access,
   rooms: brokerRoomService(broker),
   apiKey: () => config.apiKey,
   gateway: registryGateway({
     registry,
-    upgradeWebSocket: (c, events) => upgradeWebSocket(c, events, upgradeOptions),
-    memberSocket: sockets.memberSocket,
+    upgrade: sockets.upgrade,
     maxConnections: config.maxConnections,
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     trustProxy: config.trustProxy,

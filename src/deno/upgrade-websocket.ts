@@ -1,30 +1,60 @@
-import { WSContext, defineWebSocketHelper } from 'hono/ws';
+import type { Context } from 'hono';
+import type { SocketEvents } from '../../routes/registry-gateway.ts';
+import { DenoMemberSocket } from './member-socket.ts';
+
+/** A socket carries its member, so that one handler of each kind serves every socket. */
+const MEMBER = Symbol('member socket');
+type MemberWebSocket = WebSocket & { [MEMBER]: DenoMemberSocket };
 
 /**
- * hono/deno's upgradeWebSocket, with the `Upgrade` header compared without
- * letter case as RFC 6455 asks: hono/deno compares it to "websocket" exactly,
- * so `Upgrade: WebSocket` passed the route's checks and then failed with 500.
+ * Members' WebSockets on Deno, upgraded with Deno.upgradeWebSocket itself
+ * rather than hono/deno's helper, which keeps a WSContext and a closure per
+ * event for each socket, and compares the `Upgrade` header to "websocket"
+ * exactly where RFC 6455 ignores letter case (the route has checked it):
  * https://github.com/honojs/hono/blob/main/src/adapter/deno/websocket.ts
+ * The open sockets are counted, so that a shutdown can wait for its 1012
+ * closes to be answered (stopping the server first would close them with 1001 instead).
  */
-export const upgradeWebSocket = defineWebSocketHelper<WebSocket, Deno.UpgradeWebSocketOptions>(async (c, events, options) => {
-  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return;
-  const subprotocol = c.req.header('sec-websocket-protocol')?.split(',')[0]?.trim();
-  const { response, socket } = Deno.upgradeWebSocket(c.req.raw, { ...(subprotocol ? { protocol: subprotocol } : {}), ...options });
-  const ws = new WSContext<WebSocket>({
-    close: (code, reason) => socket.close(code, reason),
-    get protocol() {
-      return socket.protocol;
+export function denoWebSockets(options: Deno.UpgradeWebSocketOptions) {
+  const open = new Set<WebSocket>();
+
+  function onOpen(this: WebSocket): void {
+    open.add(this);
+    const member = memberOf(this);
+    member.events.open(member);
+  }
+  function onMessage(this: WebSocket, event: MessageEvent): void {
+    const member = memberOf(this);
+    member.heard = Date.now();
+    const data: unknown = event.data;
+    if (typeof data === 'string') member.events.text(data);
+    else member.events.binary(data instanceof Blob ? data.size : (data as ArrayBuffer).byteLength);
+  }
+  function onClose(this: WebSocket): void {
+    open.delete(this);
+    memberOf(this).events.close();
+  }
+  function onError(this: WebSocket): void {
+    memberOf(this).events.error();
+  }
+
+  return {
+    upgrade(c: Context, events: SocketEvents): Response {
+      const subprotocol = c.req.header('sec-websocket-protocol')?.split(',')[0]?.trim();
+      const { response, socket } = Deno.upgradeWebSocket(c.req.raw, subprotocol ? { ...options, protocol: subprotocol } : options);
+      (socket as MemberWebSocket)[MEMBER] = new DenoMemberSocket(socket, events);
+      socket.onopen = onOpen;
+      socket.onmessage = onMessage;
+      socket.onclose = onClose;
+      socket.onerror = onError;
+      return response;
     },
-    raw: socket,
-    get readyState() {
-      return socket.readyState as 0 | 1 | 2 | 3;
+    get openSockets(): number {
+      return open.size;
     },
-    url: socket.url ? new URL(socket.url) : null,
-    send: (source) => socket.send(source),
-  });
-  socket.onopen = (event) => events.onOpen?.(event, ws);
-  socket.onmessage = (event) => events.onMessage?.(event, ws);
-  socket.onclose = (event) => events.onClose?.(event, ws);
-  socket.onerror = (event) => events.onError?.(event, ws);
-  return response;
-});
+  };
+}
+
+function memberOf(socket: WebSocket): DenoMemberSocket {
+  return (socket as MemberWebSocket)[MEMBER];
+}

@@ -16,7 +16,6 @@ import { type Access, createAccess } from '../../routes/access.ts';
 import { registryGateway } from '../../routes/registry-gateway.ts';
 import { brokerRoomService } from '../../routes/room-service.ts';
 import { createNodeWebSockets } from './websocket-server.ts';
-import { nodeMemberSocket } from './member-socket.ts';
 import { createMetrics } from './metrics.ts';
 import { pipeliningLimit } from './pipelining-limit.ts';
 
@@ -51,8 +50,7 @@ export async function startReplica({ config, broker, log, access: given }: Repli
   const sockets = createNodeWebSockets(app, config, log);
   const gateway = registryGateway({
     registry,
-    upgradeWebSocket: sockets.upgradeWebSocket,
-    memberSocket: nodeMemberSocket,
+    upgrade: sockets.upgrade,
     maxConnections: config.maxConnections,
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     trustProxy: config.trustProxy,

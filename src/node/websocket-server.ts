@@ -1,71 +1,93 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Hono, type Context } from 'hono';
-import type { WSEvents } from 'hono/ws';
-import { createNodeWebSocket } from '@hono/node-ws';
-import type { WebSocket } from 'ws';
+import type { Context, Hono } from 'hono';
+import { WSContext } from 'hono/ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Config } from '../config/config.ts';
 import { ProtocolError } from '../protocol/index.ts';
-import type { Logger } from '../room/index.ts';
+import type { Logger, MemberSocket } from '../room/index.ts';
+import type { SocketEvents } from '../../routes/registry-gateway.ts';
 import { loggablePath, throttledLog } from '../log-bounds.ts';
-import { waiterReleaser } from './hono-ws-waiters.ts';
 import { watchLiveness } from './liveness.ts';
+import { nodeMemberSocket } from './member-socket.ts';
 
 export type NodeSocketOptions = Pick<Config, 'maxFrameBytes' | 'pingIntervalMs' | 'idleTimeoutMs'>;
 
+/** Where the app's upgrade leaves the accepted connection's events, on the request's `env`. */
+const ACCEPTED = Symbol('accepted upgrade');
+/** A member's socket carries its events, so that one listener of each kind serves every socket. */
+const EVENTS = Symbol('socket events');
+
+type UpgradeEnv = { incoming: IncomingMessage; outgoing: undefined; [ACCEPTED]?: SocketEvents };
+type MemberWebSocket = WebSocket & { [EVENTS]: SocketEvents };
+
 /**
- * WebSockets for Node through @hono/node-ws, with what it leaves out:
- * refusals keep their JSON body (its own upgrade listener sends an empty one),
- * `ws` enforces the frame limit (its default would buffer 100 MiB), no
- * accepted upgrade is kept after its socket closes, and members are pinged.
+ * WebSockets for Node on `ws`: every upgrade goes through the app as a fetch
+ * Request, and one the app accepts is handed to ws. Refusals keep their JSON
+ * body, `ws` enforces the frame limit (its default would buffer 100 MiB), and
+ * members are pinged. Nothing of the upgrade request (its Request, Hono
+ * Context, IncomingMessage) is kept once the socket is open: a replica holds
+ * ten thousands of idle members, and each kept object is paid ten thousand times.
  */
 export function createNodeWebSockets(app: Hono, options: NodeSocketOptions, log: Logger) {
-  // Its own app is used only by the listener that releases waiters (below), and accepts nothing.
+  // A client's protocol error (bad UTF-8, a frame too big) comes here; ws then closes the socket.
   const socketFailed = throttledLog(log, 'a member socket failed', 'warn');
-  // A client's protocol error (bad UTF-8, a frame too big) reaches this, not
-  // the member's onError: @hono/node-ws builds an ErrorEvent for it, which Node
-  // before 23 lacks, and hands the ReferenceError here (console.error by
-  // default, a stack trace per bad frame):
-  // https://github.com/honojs/middleware/blob/main/packages/node-ws/src/index.ts
-  const upgradeOptions = { onError: (err: unknown) => socketFailed({ err: err instanceof Error ? err.message : String(err) }) };
-  const { wss, upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app: new Hono() });
-  // ws reads this per connection; over it, ws closes with 1009 before buffering the rest.
-  wss.options.maxPayload = options.maxFrameBytes;
   const upgradeFailed = throttledLog(log, 'upgrade failed');
-  const releaseWaiter = waiterReleaser(injectWebSocket, upgradeFailed);
-  /** Requests whose waiter ws resolved (and @hono/node-ws deleted). */
-  const connected = new WeakSet<IncomingMessage>();
-  const liveness = watchLiveness(wss.clients, options);
+  // ws reads maxPayload per connection; over it, ws closes with 1009 before buffering the rest.
+  // Its own client tracking adds a closure per socket; `clients` below is kept by the shared close listener.
+  const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: options.maxFrameBytes });
+  const clients = new Set<WebSocket>();
+  const liveness = watchLiveness(clients, options);
+
+  // ws hands a message as one Buffer (its binaryType is left at 'nodebuffer'), already checked as UTF-8 when text.
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    liveness.heard(this);
+    const bytes = data as Buffer;
+    if (isBinary) eventsOf(this).binary(bytes.byteLength);
+    else eventsOf(this).text(bytes.toString('utf8'));
+  }
+  function onClose(this: WebSocket): void {
+    clients.delete(this);
+    eventsOf(this).close();
+  }
+  function onError(this: WebSocket, err: Error): void {
+    socketFailed({ err: err.message });
+    eventsOf(this).error();
+  }
+
+  function open(ws: WebSocket, events: SocketEvents): void {
+    (ws as MemberWebSocket)[EVENTS] = events;
+    clients.add(ws);
+    liveness.track(ws);
+    ws.on('message', onMessage);
+    ws.on('close', onClose);
+    ws.on('error', onError);
+    events.open(memberSocket(ws));
+  }
 
   async function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySelf);
     const fetchRequest = toFetchRequest(request);
     if (!fetchRequest) {
       return writeResponse(socket, refusal(new ProtocolError('bad_request', 'this request cannot be read as HTTP for an upgrade')));
     }
-    const env: Record<string | symbol, unknown> = { incoming: request, outgoing: undefined };
-    const response = await app.request(fetchRequest, undefined, env);
-    // @hono/node-ws marks an accepted upgrade with a symbol on `env`; without one the app refused.
-    if (Object.getOwnPropertySymbols(env).length === 0) return writeResponse(socket, response);
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      connected.add(request);
-      liveness.track(ws);
-      wss.emit('connection', ws, request);
-    });
+    const env: UpgradeEnv = { incoming: request, outgoing: undefined };
+    const response = await app.fetch(fetchRequest, env);
+    const events = env[ACCEPTED];
+    if (!events) return writeResponse(socket, response);
+    // The route checked every reason ws refuses, so this opens unless the client has gone meanwhile.
+    wss.handleUpgrade(request, socket, head, (ws) => open(ws, events));
   }
 
   return {
-    /** @hono/node-ws's helper, with its waiter released when the connection closes without ws accepting it. */
-    upgradeWebSocket(c: Context, events: WSEvents<WebSocket>): Promise<Response> {
-      const incoming = (c.env as { incoming: IncomingMessage }).incoming;
-      incoming.socket.once('close', () => {
-        if (!connected.has(incoming)) releaseWaiter(incoming);
-      });
-      return upgradeWebSocket(c, events, upgradeOptions);
+    /** The app's answer to an upgrade it accepts: the socket is opened after the app returns. */
+    upgrade(c: Context, events: SocketEvents): Response {
+      (c.env as UpgradeEnv)[ACCEPTED] = events;
+      return new Response(null);
     },
     /** Calls `ended` when the request's TCP connection closes, whether or not it became a WebSocket. */
     onConnectionEnd(c: Context, ended: () => void): void {
-      (c.env as { incoming: IncomingMessage }).incoming.socket.once('close', ended);
+      (c.env as UpgradeEnv).incoming.socket.once('close', ended);
     },
     attach(server: Server): void {
       server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -78,12 +100,32 @@ export function createNodeWebSockets(app: Hono, options: NodeSocketOptions, log:
     /** Drops every socket at once and stops pinging, for the end of a shutdown. */
     terminateAll(): void {
       liveness.stop();
-      for (const ws of wss.clients) ws.terminate();
+      for (const ws of clients) ws.terminate();
     },
     get openSockets(): number {
-      return wss.clients.size;
+      return clients.size;
     },
   };
+}
+
+function eventsOf(ws: WebSocket): SocketEvents {
+  return (ws as MemberWebSocket)[EVENTS];
+}
+
+function destroySelf(this: Duplex): void {
+  this.destroy();
+}
+
+/** nodeMemberSocket takes Hono's WSContext and reads only its `raw`: the context is not kept. */
+function memberSocket(ws: WebSocket): MemberSocket {
+  return nodeMemberSocket(
+    new WSContext<WebSocket>({
+      raw: ws,
+      readyState: ws.readyState as 0 | 1 | 2 | 3,
+      send: (data) => ws.send(data),
+      close: (code, reason) => ws.close(code, reason),
+    }),
+  );
 }
 
 /** The upgrade as a fetch Request; undefined for what fetch cannot express (a TRACE, an unparseable URL). */
