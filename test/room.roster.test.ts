@@ -99,4 +99,24 @@ describe('Roster', () => {
     answer([member(4)]);
     expect(ids(await reading)).toEqual(['c_4']);
   });
+
+  it('serializes the first members once while they stay the same, and again whenever a change touches them', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ join: fc.boolean(), who: fc.integer({ min: 0, max: 12 }), look: fc.boolean() }), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 6 }),
+        async (changes, limit) => {
+          const roster = new Roster();
+          const members = await roster.read(async () => []);
+          for (const change of changes) {
+            roster.apply({ type: change.join ? 'join' : 'leave', member: member(change.who) });
+            if (!change.look) continue;
+            const listing = await roster.listing(async () => [], limit);
+            expect(JSON.parse(listing.listedJson)).toEqual([...members.values()].slice(0, limit));
+            expect(listing.count).toBe(members.size);
+          }
+        },
+      ),
+    );
+  });
 });

@@ -98,15 +98,12 @@ export function encodeCount(members: number): string {
 
 export const PONG = JSON.stringify({ type: 'pong' } satisfies PongFrame);
 
-export function encodeWelcome(w: Omit<WelcomeFrame, 'type'>): string {
-  return JSON.stringify({
-    type: 'welcome',
-    room: w.room,
-    you: w.you,
-    instance: w.instance,
-    members: w.members,
-    memberCount: w.memberCount,
-    recovered: w.recovered,
-    backlog: w.backlog,
-  } satisfies WelcomeFrame);
+/**
+ * The welcome, with its `members` array already serialized (`listedJson`): a
+ * big room's newcomers share one serialization of the same first members.
+ */
+export function encodeWelcome(w: Omit<WelcomeFrame, 'type' | 'members'>, listedJson: string): string {
+  const head = JSON.stringify({ type: 'welcome', room: w.room, you: w.you, instance: w.instance } satisfies Partial<WelcomeFrame>);
+  const tail = JSON.stringify({ memberCount: w.memberCount, recovered: w.recovered, backlog: w.backlog } satisfies Partial<WelcomeFrame>);
+  return `${head.slice(0, -1)},"members":${listedJson},${tail.slice(1)}`;
 }

@@ -106,18 +106,14 @@ export class RoomRegistry {
       if (member.isClosed) return void this.leave(room, member.info);
       // Its own join event may still be on its way; the roster takes it now.
       room.roster.apply({ type: 'join', member: member.info });
-      const [roster, history] = await Promise.all([room.roster.read(() => broker.members(room.name)), broker.history(room.name, since)]);
+      const load = () => broker.members(room.name);
+      const [listing, history] = await Promise.all([room.roster.listing(load, presenceLimit), broker.history(room.name, since)]);
       // What it sent before its welcome was acked to it; it is never sent its own.
       const backlog = history.messages.filter((m) => m.from.id !== member.id);
-      const welcome = encodeWelcome({
-        room: room.name,
-        you: member.info,
-        instance,
-        members: firstMembers(roster, presenceLimit),
-        memberCount: roster.size,
-        recovered: history.recovered,
-        backlog: backlog.length,
-      });
+      const welcome = encodeWelcome(
+        { room: room.name, you: member.info, instance, memberCount: listing.count, recovered: history.recovered, backlog: backlog.length },
+        listing.listedJson,
+      );
       // With an empty backlog, `since` is where this member already is.
       await member.start(welcome, backlog, history.messages.at(-1)?.id ?? (history.recovered ? since : undefined));
     } catch (err) {
@@ -150,12 +146,3 @@ export class RoomRegistry {
   }
 }
 
-/** The first `limit` members, in the order the roster learned them. */
-function firstMembers(roster: ReadonlyMap<string, MemberInfo>, limit: number): MemberInfo[] {
-  const listed: MemberInfo[] = [];
-  for (const member of roster.values()) {
-    if (listed.length === limit) break;
-    listed.push(member);
-  }
-  return listed;
-}

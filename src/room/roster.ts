@@ -1,4 +1,11 @@
-import type { MemberInfo } from '../protocol/index.ts';
+import { type MemberInfo, publicMember } from '../protocol/index.ts';
+
+/** What a welcome says of the room: the first members, serialized, and how many there are. */
+export interface Listing {
+  /** A JSON array of the first `limit` members. */
+  readonly listedJson: string;
+  readonly count: number;
+}
 
 /** A `join` or `leave`, as a presence event carries it. */
 export interface RosterChange {
@@ -32,10 +39,19 @@ export class Roster {
   private loading: Promise<void> | null = null;
   /** Bumped when the list must be read again: a load begun before is thrown away. */
   private generation = 0;
+  /**
+   * The welcome's list, kept while the first members stay the same: past the
+   * presence limit a join adds no one to it, so a big room's newcomers share
+   * one serialization instead of one each.
+   */
+  private listed: { readonly limit: number; readonly json: string; readonly ids: Set<string> } | null = null;
 
   /** Applies a `join` or `leave` delivered in the room's order, or a member's own join once the broker recorded it. */
   apply(event: RosterChange): void {
-    if (this.members) return applyTo(this.members, event);
+    if (this.members) {
+      if (this.listed && this.changesListed(this.members, event)) this.listed = null;
+      return applyTo(this.members, event);
+    }
     if (!this.missed) return;
     if (this.missed.length < MAX_MISSED_DURING_LOAD) this.missed.push(event);
     else this.stale();
@@ -46,6 +62,31 @@ export class Roster {
     this.generation++;
     this.members = null;
     this.missed = null;
+    this.listed = null;
+  }
+
+  /** The first `limit` members and the count, read from `load` unless already known. */
+  async listing(load: () => Promise<MemberInfo[]>, limit: number): Promise<Listing> {
+    const members = await this.read(load);
+    if (this.members !== members || this.listed?.limit !== limit) {
+      const first: MemberInfo[] = [];
+      for (const member of members.values()) {
+        if (first.length === limit) break;
+        first.push(publicMember(member));
+      }
+      const listed = { limit, json: JSON.stringify(first), ids: new Set(first.map((m) => m.id)) };
+      // Kept only for the list that events keep current.
+      if (this.members === members) this.listed = listed;
+      return { listedJson: listed.json, count: members.size };
+    }
+    return { listedJson: this.listed.json, count: members.size };
+  }
+
+  /** Whether the change alters the first `limit` members: a join while there is room among them, or a listed member's leave. */
+  private changesListed(members: Map<string, MemberInfo>, event: RosterChange): boolean {
+    const { limit, ids } = this.listed!;
+    if (event.type === 'leave') return ids.has(event.member.id);
+    return !members.has(event.member.id) && members.size < limit;
   }
 
   /** The members, read from `load` unless already known. */
@@ -68,6 +109,7 @@ export class Roster {
       for (const member of listed) members.set(member.id, member);
       for (const event of missed) applyTo(members, event);
       this.members = members;
+      this.listed = null;
     } finally {
       if (this.missed === missed) this.missed = null;
       this.loading = null;
