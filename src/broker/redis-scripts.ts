@@ -5,9 +5,12 @@
  * `l <count> <json member>` with the room's member count after the change.
  *
  * Every script takes the room's keys as KEYS, in roomKeys().all's order (log,
- * members, refs, ref expiries, swept members), and the room TTL in ms among its ARGV: each
- * write to a room keeps all of its keys for that long again (0: for ever), so
- * they expire together and none outlives the others.
+ * members, refs, ref expiries, swept members), and the room TTL in ms among its ARGV
+ * (0: for ever). A join, a leave and a keep set all of the room's keys to live
+ * that long again. A publish, the hot path, sets only the keys it wrote (see
+ * PUBLISH_SCRIPT), unless the log's TTL was not one it can just extend. Either
+ * way the log is the last of a room's keys to expire, and none lives longer
+ * than the TTL after the room's last write or keep.
  */
 
 /** How long a swept member is remembered: a replica cut off from Redis for longer comes back silent. */
@@ -35,32 +38,52 @@ end
  * highest id this replica has seen in the room ('' when none), room TTL in ms.
  * Returns {duplicate (0|1), id}.
  *
- * Refs live in one hash with their expiries in a sorted set; each publish
- * prunes those past their time (a bounded batch: each publish adds one at most).
+ * Refs live in one hash with their expiries in a sorted set; each publish with
+ * a ref prunes those past their time (a bounded batch: each adds one at most).
  * The stream gives ids above its own last one; the floor keeps them above what
  * members already hold when Redis lost the stream (or the room expired) and its
  * clock is behind.
+ *
+ * The room's lifetime, in as few commands as a message allows (each one a
+ * script makes costs Redis about a microsecond, most of it in the call):
+ * - With a TTL, the log's is extended with GT (Redis 7). That fails only when the log
+ *   has none (it is new, or was kept for ever) or a later one (another
+ *   ROOM_TTL): then every key is set, as a join does. Otherwise the publish
+ *   sets the refs' keys only when it wrote a ref, or when the TTL is shorter
+ *   than a ref's life (refs are remembered while the room lives). Members and
+ *   swept members are kept by the join, leave and keep scripts: a replica with
+ *   members in the room keeps it well within the TTL, and a room with nobody
+ *   in it has nobody to tell about them.
+ * - With 0, the log is made persistent; when it had a TTL (the room was
+ *   written under a ROOM_TTL), so is every key.
+ * A ref older than its 10 minutes counts for nothing, so refs' keys that
+ * expire while a room lives on (TTL at least a ref's life, no ref since) lose
+ * nothing that counts; with a TTL of 0 such refs stay until the next ref.
  */
-export const PUBLISH_SCRIPT = `${NOW_MS}${KEEP_ROOM}
+export const PUBLISH_SCRIPT = `${NOW_MS}
 local ref = ARGV[4]
-local now = nowMs()
-local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 100)
-if #expired > 0 then
-  redis.call('HDEL', KEYS[3], unpack(expired))
-  redis.call('ZREM', KEYS[4], unpack(expired))
-end
+local floor = ARGV[6]
+local ttl = tonumber(ARGV[7])
+local now
+if ref ~= '' or floor ~= '' then now = nowMs() end
 if ref ~= '' then
-  local seen = redis.call('HGET', KEYS[3], ref)
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, 100)
+  if #expired > 0 then
+    redis.call('HDEL', KEYS[3], unpack(expired))
+    redis.call('ZREM', KEYS[4], unpack(expired))
+  end
   local expires = tonumber(redis.call('ZSCORE', KEYS[4], ref))
-  if seen and expires and expires > now then return {1, seen} end
+  if expires and expires > now then
+    local seen = redis.call('HGET', KEYS[3], ref)
+    if seen then return {1, seen} end
+  end
 end
 local id
-if ARGV[6] ~= '' then
-  local dash = string.find(ARGV[6], '-', 1, true)
-  local floorMs = tonumber(string.sub(ARGV[6], 1, dash - 1))
-  local floorSeq = tonumber(string.sub(ARGV[6], dash + 1))
+if floor ~= '' then
+  local dash = string.find(floor, '-', 1, true)
+  local floorMs = tonumber(string.sub(floor, 1, dash - 1))
   if now <= floorMs then
-    local next = string.format('%.0f-%.0f', floorMs, floorSeq + 1)
+    local next = string.format('%.0f-%.0f', floorMs, tonumber(string.sub(floor, dash + 1)) + 1)
     local added = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], next, 'm', ARGV[2])
     -- An error means the stream already holds a larger id: then * is above both.
     if type(added) == 'string' then id = added end
@@ -71,7 +94,16 @@ if ref ~= '' then
   redis.call('HSET', KEYS[3], ref, id)
   redis.call('ZADD', KEYS[4], string.format('%.0f', now + tonumber(ARGV[5])), ref)
 end
-keepRoom(tonumber(ARGV[7]))
+if ttl > 0 then
+  if redis.call('PEXPIRE', KEYS[1], ttl, 'GT') == 0 then
+    for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
+  elseif ref ~= '' or ttl < tonumber(ARGV[5]) then
+    redis.call('PEXPIRE', KEYS[3], ttl)
+    redis.call('PEXPIRE', KEYS[4], ttl)
+  end
+elseif redis.call('PERSIST', KEYS[1]) == 1 then
+  for i = 2, #KEYS do redis.call('PERSIST', KEYS[i]) end
+end
 redis.call('PUBLISH', ARGV[3], 'm ' .. id .. ' ' .. ARGV[2])
 return {0, id}
 `;
