@@ -43,10 +43,11 @@ export function denoWebSockets(options: Deno.UpgradeWebSocketOptions) {
       const subprotocol = c.req.header('sec-websocket-protocol')?.split(',')[0]?.trim();
       const { response, socket } = Deno.upgradeWebSocket(c.req.raw, subprotocol ? { ...options, protocol: subprotocol } : options);
       (socket as MemberWebSocket)[MEMBER] = new DenoMemberSocket(socket, events);
-      socket.onopen = onOpen;
-      socket.onmessage = onMessage;
-      socket.onclose = onClose;
-      socket.onerror = onError;
+      // Listeners, not `on…` handlers: Deno wraps each handler set in a closure of its own.
+      socket.addEventListener('open', onOpen);
+      socket.addEventListener('message', onMessage);
+      socket.addEventListener('close', onClose);
+      socket.addEventListener('error', onError);
       return response;
     },
     get openSockets(): number {

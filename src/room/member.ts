@@ -29,21 +29,31 @@ const PACE_HIGH_WATER = 256 * 1024;
 const PACE_POLL_MS = 10;
 const PACE_GIVE_UP_MS = 30_000;
 
+/** What arrived for a member before its welcome and backlog were out. */
+interface Pending {
+  frames: string[];
+  ids: (MessageId | null)[];
+  bytes: number;
+}
+
 /**
  * One connection in one room on this replica: what it sends us, in the order
  * PROTOCOL.md checks it, and what we send it. Until its welcome and backlog are
  * out, everything for it waits in `pending`, so nothing overtakes the welcome.
+ *
+ * A replica holds tens of thousands of these, mostly idle: what only some
+ * members need (a queue before the welcome, rate buckets for one that sends)
+ * is made when first needed, not with every member.
  */
 export class Member {
   private live = false;
   private closed = false;
-  private readonly pending: string[] = [];
-  private readonly pendingIds: (MessageId | null)[] = [];
-  private pendingBytes = 0;
+  private pending: Pending | null = null;
   /** The last backlog message's id, until a live message passes it. */
   private backlogEnd: MessageId | null = null;
-  private readonly frames: TokenBucket;
-  private readonly messages: TokenBucket | null;
+  /** Made at the first frame: a bucket starts full, so one made then holds what one made at the connect would. */
+  private frames: TokenBucket | null = null;
+  private messages: TokenBucket | null = null;
   /** Called once when the member is gone, whoever closed. */
   onGone: (() => void) | null = null;
 
@@ -52,11 +62,7 @@ export class Member {
     readonly room: string,
     private readonly socket: MemberSocket,
     private readonly options: RoomOptions,
-  ) {
-    const now = options.now ?? Date.now;
-    this.frames = new TokenBucket(MAX_FRAMES_PER_SECOND, MAX_FRAMES_PER_SECOND, now);
-    this.messages = options.rateLimit > 0 ? new TokenBucket(options.rateLimit, 2 * options.rateLimit, now) : null;
-  }
+  ) {}
 
   get id(): string {
     return this.info.id;
@@ -73,10 +79,11 @@ export class Member {
   deliver(frame: string, utf8: Uint8Array | null, messageId: MessageId | null): void {
     if (this.closed) return;
     if (!this.live) {
-      this.pending.push(frame);
-      this.pendingIds.push(messageId);
-      this.pendingBytes += utf8?.byteLength ?? utf8Length(frame);
-      if (this.pendingBytes > this.options.sendBufferLimit) this.close(CloseCode.tryAgainLater);
+      const pending = (this.pending ??= { frames: [], ids: [], bytes: 0 });
+      pending.frames.push(frame);
+      pending.ids.push(messageId);
+      pending.bytes += utf8?.byteLength ?? utf8Length(frame);
+      if (pending.bytes > this.options.sendBufferLimit) this.close(CloseCode.tryAgainLater);
       return;
     }
     if (this.backlogEnd !== null && messageId !== null) {
@@ -114,10 +121,9 @@ export class Member {
     if (this.closed) return;
     this.backlogEnd = lastSeen === undefined ? null : parseMessageId(lastSeen);
     this.live = true;
-    for (let i = 0; i < this.pending.length; i++) this.deliver(this.pending[i]!, null, this.pendingIds[i]!);
-    this.pending.length = 0;
-    this.pendingIds.length = 0;
-    this.pendingBytes = 0;
+    const pending = this.pending;
+    this.pending = null;
+    if (pending) for (let i = 0; i < pending.frames.length; i++) this.deliver(pending.frames[i]!, null, pending.ids[i]!);
   }
 
   /** For a member whose welcome and backlog went out before a restart of this code (a hibernation). */
@@ -138,7 +144,7 @@ export class Member {
     if (frame instanceof ProtocolError) return this.reply(encodeError(frame.code, frame.message, frame.ref));
     if (frame.type === 'ping') return this.reply(PONG);
     if (frame.type === 'refresh') return void this.refresh(frame.token);
-    if (this.messages && !this.messages.take()) {
+    if (this.options.rateLimit > 0 && !this.messageBucket().take()) {
       const message = `more than ${this.options.rateLimit} messages a second; this one was dropped`;
       return this.reply(encodeError('rate_limited', message, frame.ref));
     }
@@ -152,11 +158,20 @@ export class Member {
       this.close(CloseCode.tooBig);
       return false;
     }
-    if (!this.frames.take()) {
+    if (!this.frameBucket().take()) {
       this.close(CloseCode.policyViolation);
       return false;
     }
     return true;
+  }
+
+  private frameBucket(): TokenBucket {
+    return (this.frames ??= new TokenBucket(MAX_FRAMES_PER_SECOND, MAX_FRAMES_PER_SECOND, this.options.now ?? Date.now));
+  }
+
+  private messageBucket(): TokenBucket {
+    const { rateLimit, now } = this.options;
+    return (this.messages ??= new TokenBucket(rateLimit, 2 * rateLimit, now ?? Date.now));
   }
 
   close(reason: Close): void {
