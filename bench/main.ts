@@ -21,11 +21,11 @@ killEverythingOnExit();
 
 /** What each scenario measures and roughly how long it takes here (full, quick), in seconds. */
 const PLAN: Record<ScenarioName, { what: (quick: boolean) => string; seconds: [number, number] }> = {
-  join: { what: (q) => `${joinSizes(q).join(' and ')} members into one room`, seconds: [70, 20] },
-  idle: { what: (q) => `${q ? '1,000' : '10,000'} idle connections in rooms of 10`, seconds: [80, 25] },
-  fanout: { what: (q) => `one room of ${q ? 200 : '1,000'}, rising rates 40…1,600 msg/s`, seconds: [90, 30] },
-  rooms: { what: (q) => (q ? '400 rooms × 5, 200 msg/s' : '2,000 rooms × 5, 1,000 msg/s for 10 s'), seconds: [70, 20] },
-  recovery: { what: (q) => `since ${q ? '100 and 1,000' : '100 and 10,000'} messages back (ours only)`, seconds: [40, 15] },
+  join: { what: (q) => `${joinSizes(q).join(' and ')} members into one room`, seconds: [35, 12] },
+  idle: { what: (q) => `${q ? '1,000' : '10,000'} idle connections in rooms of 10`, seconds: [45, 15] },
+  fanout: { what: (q) => `one room of ${q ? 200 : '1,000'}, rising rates 40…1,600 msg/s`, seconds: [45, 25] },
+  rooms: { what: (q) => (q ? '400 rooms × 5, 200 msg/s' : '2,000 rooms × 5, 1,000 msg/s for 10 s'), seconds: [35, 12] },
+  recovery: { what: (q) => `since ${q ? '100 and 1,000' : '100 and 10,000'} messages back (ours only)`, seconds: [20, 8] },
 };
 
 const results: BenchResults = {

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 
 /** A process the bench started; its output is kept to explain a failure. */
 export interface BenchProcess {
@@ -13,6 +13,16 @@ export interface BenchProcess {
 const running = new Set<BenchProcess>();
 
 export const ROOT = new URL('..', import.meta.url).pathname;
+
+/** Kills what the bench started should the bench die without doing so itself; see bench/reaper.ts. */
+const reaper = spawn(process.execPath, ['--import', 'tsx', 'bench/reaper.ts'], {
+  cwd: ROOT,
+  stdio: ['pipe', 'ignore', 'inherit'],
+  detached: true,
+});
+reaper.unref();
+(reaper.stdin as Socket).unref();
+reaper.stdin!.on('error', () => undefined);
 
 /**
  * Starts a command in its own process group (so a stop also ends whatever it
@@ -43,7 +53,11 @@ export function startProcess(name: string, command: string, args: string[], env:
       running.delete(started);
     },
   };
-  void exited.then(() => running.delete(started));
+  reaper.stdin!.write(`+${child.pid}\n`);
+  void exited.then(() => {
+    running.delete(started);
+    reaper.stdin!.write(`-${child.pid}\n`);
+  });
   running.add(started);
   return started;
 }
