@@ -14,7 +14,10 @@
  *   npx tsx scripts/redis-cost.ts [runs]
  *
  * Environment: ROOMS (2000), MEMBERS (5 per room), MESSAGES (20000),
- * IN_FLIGHT (100 publishes at once).
+ * IN_FLIGHT (100 publishes at once). RATE=1000 paces the publishes at that
+ * many a second instead, with the replicas' heartbeat every 5 s as in
+ * production, and also prints Redis CPU in % of one core over the run and
+ * every command Redis ran meanwhile (heartbeat sweeps included).
  */
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -26,6 +29,7 @@ const MEMBERS = Number(process.env.MEMBERS ?? 5);
 const MESSAGES = Number(process.env.MESSAGES ?? 20_000);
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 100);
 const RUNS = Number(process.argv[2] ?? 3);
+const RATE = Number(process.env.RATE ?? 0);
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 const quiet = { info() {}, warn() {}, error() {} };
 
@@ -125,11 +129,17 @@ async function measureBarePublish(url: string, admin: Redis): Promise<Result> {
   await admin.config('RESETSTAT');
   const cpuBefore = await redisCpuUs(admin);
   let next = 0;
+  const startedAt = performance.now();
   const worker = async () => {
-    while (next < MESSAGES) await publisher.publish(channels[next++ % ROOMS]!, payload);
+    while (next < MESSAGES) {
+      const i = next++;
+      if (RATE > 0) await new Promise((r) => setTimeout(r, Math.max(0, startedAt + (i * 1000) / RATE - performance.now())));
+      await publisher.publish(channels[i % ROOMS]!, payload);
+    }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   const cpuAfter = await redisCpuUs(admin);
+  if (RATE > 0) console.log(`  paced at ${RATE}/s: Redis CPU ${(((cpuAfter - cpuBefore) / ((performance.now() - startedAt) * 1000)) * 100).toFixed(1)}% of a core`);
   const stats = await commandStats(admin);
   for (const c of [publisher, ...subscribers]) c.disconnect();
   return { cpuUsPerPublish: (cpuAfter - cpuBefore) / MESSAGES, perPublish: perPublish(stats) };
@@ -137,7 +147,7 @@ async function measureBarePublish(url: string, admin: Redis): Promise<Result> {
 
 async function measure(url: string, admin: Redis, { roomTtlMs, refs }: Case, run: number): Promise<Result> {
   await admin.flushall();
-  const options = { url, historySize: 100, roomTtlMs, log: quiet, heartbeatMs: 3_600_000, livenessTtlMs: 7_200_000 };
+  const options = { url, historySize: 100, roomTtlMs, log: quiet, ...(RATE > 0 ? {} : { heartbeatMs: 3_600_000, livenessTtlMs: 7_200_000 }) };
   const replicas = [new RedisBroker({ ...options, instance: 'cost-a' }), new RedisBroker({ ...options, instance: 'cost-b' })];
   while (!replicas.every((b) => b.isReady())) await new Promise((r) => setTimeout(r, 20));
   const rooms = Array.from({ length: ROOMS }, (_, i) => `cost-${i}`);
@@ -157,10 +167,12 @@ async function measure(url: string, admin: Redis, { roomTtlMs, refs }: Case, run
 
   await admin.config('RESETSTAT');
   const cpuBefore = await redisCpuUs(admin);
+  const startedAt = performance.now();
   let next = 0;
   const worker = async () => {
     while (next < MESSAGES) {
       const i = next++;
+      if (RATE > 0) await new Promise((r) => setTimeout(r, Math.max(0, startedAt + (i * 1000) / RATE - performance.now())));
       const m = i % MEMBERS;
       await replicas[m % 2]!.publish({
         room: rooms[i % ROOMS]!,
@@ -173,6 +185,11 @@ async function measure(url: string, admin: Redis, { roomTtlMs, refs }: Case, run
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   const cpuAfter = await redisCpuUs(admin);
   const stats = await commandStats(admin);
+  if (RATE > 0) {
+    const wallUs = (performance.now() - startedAt) * 1000;
+    const all = [...stats].sort(([, a], [, b]) => b.usec - a.usec).map(([n, st]) => `${n} ${Math.round(st.calls / (wallUs / 1e6))}/s ${((st.usec / wallUs) * 100).toFixed(2)}%`);
+    console.log(`  paced at ${RATE}/s for ${(wallUs / 1e6).toFixed(1)} s: Redis CPU ${(((cpuAfter - cpuBefore) / wallUs) * 100).toFixed(1)}% of a core; commands: ${all.join(', ')}`);
+  }
   await Promise.all(replicas.map((b) => b.close()));
   return { cpuUsPerPublish: (cpuAfter - cpuBefore) / MESSAGES, perPublish: perPublish(stats) };
 }
