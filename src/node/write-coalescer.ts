@@ -11,8 +11,8 @@ export const FLUSH_BYTES = 64 * 1024;
 /**
  * Gathers a turn's writes to each socket into one system call: the first write
  * to a socket in a turn corks it, and one callback at the end of the turn
- * (`process.nextTick`: after the callback that fanned out and its promise jobs,
- * before any other I/O) uncorks every socket corked in it. Without this, ws
+ * (`process.nextTick`: once the code that wrote returns, before the event
+ * loop does any other I/O; promise jobs that write after it start a new batch) uncorks every socket corked in it. Without this, ws
  * writes each frame on its own (its Sender corks and uncorks around every
  * frame), one writev per member per frame.
  *
