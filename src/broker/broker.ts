@@ -31,6 +31,11 @@ export interface PresenceEvent {
   readonly type: 'join' | 'leave';
   readonly member: MemberInfo;
   readonly count: number;
+  /**
+   * A member that was there all along, recorded again after the broker lost
+   * it: member lists take it, members are not told (they never heard it left).
+   */
+  readonly quiet?: true;
 }
 
 export type RoomListener = (event: RoomEvent) => void;

@@ -36,6 +36,7 @@ export function decodeEvent(room: string, payload: string): RoomEvent | null {
     const member = JSON.parse(payload.slice(space + 1)) as MemberInfo;
     if (!Number.isSafeInteger(count)) return null;
     if (payload.startsWith('j ')) return { type: 'join', member, count };
+    if (payload.startsWith('r ')) return { type: 'join', member, count, quiet: true };
     if (payload.startsWith('l ')) return { type: 'leave', member, count };
   } catch {
     // Not JSON where JSON belongs: the caller logs it as malformed.

@@ -2,7 +2,9 @@
  * Lua scripts, so that steps which must agree happen as one: no replica ever
  * sees a message in the log and not on the channel, or a leave announced twice.
  * Channel payloads: `m <id> <json {from,text}>`, and `j <count> <json member>`,
- * `l <count> <json member>` with the room's member count after the change.
+ * `l <count> <json member>` with the room's member count after the change, and
+ * `r <count> <json member>` for a member recorded again, silently, after Redis
+ * lost it: replicas keeping member lists take it, members are not told.
  *
  * Every script takes the room's keys as KEYS, in roomKeys().all's order (log,
  * members, refs, ref expiries, swept members), and the room TTL in ms among its ARGV
@@ -113,15 +115,17 @@ return {0, id}
  * announce. Records the member; announces `join` when it was not recorded yet
  * and either asked to or the member had been swept. Recording again after
  * Redis lost its data does not announce (the other replicas' members still
- * list that member); recording one a survivor swept while its replica was cut
- * off does (they were told it left).
+ * list that member) but says `r`, so that the replicas' own lists, read again
+ * after the restart maybe before this record, get it back; recording one a
+ * survivor swept while its replica was cut off announces (they were told it left).
  */
 export const RECORD_SCRIPT = `${KEEP_ROOM}
 local added = redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 local wasSwept = redis.call('ZREM', KEYS[5], ARGV[2])
 keepRoom(tonumber(ARGV[5]))
-if added == 1 and (ARGV[6] == '1' or wasSwept == 1) then
-  redis.call('PUBLISH', ARGV[1], 'j ' .. redis.call('HLEN', KEYS[2]) .. ' ' .. ARGV[4])
+if added == 1 then
+  local kind = (ARGV[6] == '1' or wasSwept == 1) and 'j ' or 'r '
+  redis.call('PUBLISH', ARGV[1], kind .. redis.call('HLEN', KEYS[2]) .. ' ' .. ARGV[4])
 end
 return added
 `;

@@ -79,6 +79,7 @@ export class Room {
 
   private presence(event: PresenceEvent): void {
     this.roster.apply(event);
+    if (event.quiet) return;
     this.count = event.count;
     if (event.count <= this.presenceLimit) {
       // Back at the limit: a later pass over it must be told again, even at the same number.
