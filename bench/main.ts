@@ -3,7 +3,7 @@
  * on this machine, in one run; see docs/performance.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { LoadGenerator } from './load.ts';
 import { type ScenarioName, parseOptions } from './options.ts';
 import { killEverything, killEverythingOnExit, raiseFileLimit, ROOT } from './processes.ts';
@@ -36,6 +36,7 @@ const results: BenchResults = {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     fileLimit: raiseFileLimit(),
+    loadAverageAtStart: loadavg()[0]!,
   },
   options,
 };
@@ -44,7 +45,11 @@ const systems = ['socketio', 'ours', ...(options.deno ? ['deno'] : [])] as Scena
 const total = options.only.reduce((s, name) => s + PLAN[name].seconds[options.quick ? 1 : 0] * (options.deno && name === 'idle' ? 1.5 : 1), 0);
 console.log(`bench: ${systems.join(' vs ')} on ${results.machine.cores} cores (${results.machine.cpuModel}), ${options.workers} generator threads`);
 for (const name of options.only) console.log(`  ${name.padEnd(9)} ${PLAN[name].what(options.quick)}, ~${PLAN[name].seconds[options.quick ? 1 : 0]} s`);
-console.log(`  expected: about ${Math.ceil(total / 60)} min${options.quick ? ' (--quick)' : ''}\n`);
+console.log(`  expected: about ${Math.ceil(total / 60)} min${options.quick ? ' (--quick)' : ''}`);
+if (results.machine.loadAverageAtStart > results.machine.cores / 2) {
+  console.log(`  note: load average ${results.machine.loadAverageAtStart.toFixed(1)} at start: other work shares these cores, figures will be noisy`);
+}
+console.log('');
 
 const load = new LoadGenerator(options.workers);
 const ctx: ScenarioContext = { load, systems, quick: options.quick };

@@ -10,7 +10,7 @@ type PerSystem<T> = Partial<Record<SystemName, T>>;
 /** Every raw figure of one run, as written to bench/results/<time>.json. */
 export interface BenchResults {
   startedAt: string;
-  machine: { cpuModel: string; cores: number; node: string; platform: string; fileLimit: string };
+  machine: { cpuModel: string; cores: number; node: string; platform: string; fileLimit: string; loadAverageAtStart: number };
   options: { only: string[]; quick: boolean; workers: number; deno: boolean };
   join?: PerSystem<JoinFigure[]>;
   idle?: PerSystem<IdleFigure>;
