@@ -90,13 +90,18 @@ export class RoomSubscriptions {
     const generation = ++this.resyncs;
     for (const s of this.byChannel.values()) s.held ??= [];
     const { subscriber } = this.connections;
+    const toldOfGap = new Set<Subscription>();
     while (!this.closed && generation === this.resyncs && subscriber.status === 'ready') {
       const rooms = [...this.byChannel.values()];
       if (rooms.length === 0) return;
       try {
         await subscriber.subscribe(...rooms.map((s) => s.channel));
-        // Presence has no log to read a gap from: who keeps a member list reads it again.
-        for (const s of rooms) s.listener({ type: 'presence-gap' });
+        // Presence has no log to read a gap from: who keeps a member list reads it again, once subscribed.
+        for (const s of rooms) {
+          if (toldOfGap.has(s)) continue;
+          toldOfGap.add(s);
+          s.listener({ type: 'presence-gap' });
+        }
         for (const s of rooms) await this.deliverGap(s, generation);
         if (generation !== this.resyncs) return;
         this.options.log.info({ rooms: rooms.length }, 'resubscribed after reconnecting to Redis');
