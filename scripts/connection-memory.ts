@@ -2,20 +2,20 @@
  * What one idle member costs a replica: resident memory and server CPU per
  * connect, on Node or on Deno, over a Redis of its own.
  *
- *   npx tsx scripts/connection-memory.ts [--runtime node|deno] [--n 10000] [--room-size 10] [--snapshot]
+ *   npx tsx scripts/connection-memory.ts [--runtime node|deno] [--n 10000] [--room-size 10] [--snapshot] [--cpu-prof <dir>]
  *
- * Starts redis-server on a free loopback port, one replica process, and opens
- * N WebSockets from this process (rooms of --room-size), each waiting for its
- * welcome. Reports the replica's VmRSS growth per member (read from
- * /proc/<pid>/status once the members are idle) and its user+system CPU
- * (/proc/<pid>/stat) spent while they connected, divided by N. With
- * --snapshot (Node only), the replica writes a heap snapshot before the
- * members and another once they are idle (SIGUSR2, --heapsnapshot-signal),
- * and the script lists what grew, by constructor, per member. With
- * --cpu-prof <dir>, Node writes a CPU profile of the whole run there.
+ * Starts redis-server on a free loopback port, one replica process (with its
+ * inspector on), and opens N WebSockets from this process (rooms of
+ * --room-size), each waiting for its welcome. Reports the replica's VmRSS
+ * growth per member (/proc/<pid>/status, after a full GC through the
+ * inspector before and after; `…BeforeGc` is the growth without the second
+ * GC) and its user+system CPU (/proc/<pid>/stat) spent while they connected,
+ * divided by N. With --snapshot, it takes a heap snapshot before the members
+ * and another once they are idle, and lists what grew, by constructor, per
+ * member. With --cpu-prof <dir>, Node writes a CPU profile of the whole run there.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,8 @@ const N = Number(values.n);
 const ROOM_SIZE = Number(values['room-size']);
 const CONCURRENCY = Number(values.concurrency);
 const CLOCK_TICKS = 100;
+/** The replica's inspector, for a full GC before each RSS reading and for heap snapshots. */
+let inspectPort = 0;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -146,23 +148,38 @@ function countSnapshot(file: string): Map<string, { count: number; bytes: number
   return counts;
 }
 
-async function snapshot(pid: number, dir: string): Promise<string> {
-  const before = new Set(readdirSync(dir));
-  process.kill(pid, 'SIGUSR2');
-  let file: string | undefined;
-  await waitFor(() => (file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f))) !== undefined, 120_000, 'a heap snapshot');
-  // The file is written in pieces, after a pause for the GC: wait until it ends as a whole JSON document.
-  const path = join(dir, file!);
-  const ended = () => {
-    const size = statSync(path).size;
-    if (size < 16) return false;
-    const tail = Buffer.alloc(16);
-    const fd = openSync(path, 'r');
-    readSync(fd, tail, 0, 16, size - 16);
-    closeSync(fd);
-    return tail.toString().trimEnd().endsWith(']}');
-  };
-  await waitFor(ended, 300_000, 'the heap snapshot to be written');
+/** Calls the replica's inspector: a full GC, or a heap snapshot's text. */
+async function inspector(port: number, what: 'gc' | 'snapshot'): Promise<string> {
+  const [target] = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  const ws = new WebSocket(target!.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const chunks: string[] = [];
+  let id = 0;
+  const call = (method: string, params: object = {}) =>
+    new Promise<void>((resolve) => {
+      const mine = ++id;
+      const onReply = (raw: Buffer) => {
+        const message = JSON.parse(raw.toString());
+        if (message.method === 'HeapProfiler.addHeapSnapshotChunk') chunks.push(message.params.chunk);
+        if (message.id === mine) {
+          ws.off('message', onReply);
+          resolve();
+        }
+      };
+      ws.on('message', onReply);
+      ws.send(JSON.stringify({ id: mine, method, params }));
+    });
+  await call('HeapProfiler.enable');
+  await call('HeapProfiler.collectGarbage');
+  if (what === 'snapshot') await call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  await call('HeapProfiler.disable');
+  ws.close();
+  return chunks.join('');
+}
+
+async function snapshot(dir: string): Promise<string> {
+  const path = join(dir, `replica-${Date.now()}.heapsnapshot`);
+  writeFileSync(path, await inspector(inspectPort, 'snapshot'));
   return path;
 }
 
@@ -181,10 +198,11 @@ async function main(): Promise<void> {
     MAX_CONNECTIONS_PER_IP: '0',
     DENO_NO_UPDATE_CHECK: '1',
   };
+  inspectPort = await freePort();
   const replica =
     values.runtime === 'deno'
-      ? start(`${ROOT}node_modules/.bin/deno`, ['run', '--cached-only', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'src/deno/main.ts'], env)
-      : start(process.execPath, ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${work}`, ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []), '--import', 'tsx', 'src/node/main.ts'], env, ROOT);
+      ? start(`${ROOT}node_modules/.bin/deno`, ['run', `--inspect=127.0.0.1:${inspectPort}`, '--cached-only', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'src/deno/main.ts'], env)
+      : start(process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []), '--import', 'tsx', 'src/node/main.ts'], env, ROOT);
   const stopAll = async () => {
     // A CPU profile is written on a clean exit only.
     if (values['cpu-prof']) {
@@ -213,8 +231,8 @@ async function main(): Promise<void> {
     await closeAll(await openAll(port, N, Math.min(1000, N)));
     await sleep(2000);
 
-    const baseline = values.snapshot && values.runtime === 'node' ? countSnapshot(await snapshot(pid, work)) : undefined;
-    if (baseline) await sleep(2000);
+    const baseline = values.snapshot ? countSnapshot(await snapshot(work)) : undefined;
+    await inspector(inspectPort, 'gc');
     const rssBefore = rssKiB(pid);
     const cpuBefore = cpuMicros(pid);
     const started = performance.now();
@@ -222,12 +240,15 @@ async function main(): Promise<void> {
     const elapsed = performance.now() - started;
     const cpuAfter = cpuMicros(pid);
     await sleep(5000);
+    const rssAfterNoGc = rssKiB(pid);
+    await inspector(inspectPort, 'gc');
     const rssAfter = rssKiB(pid);
     const result = {
       runtime: values.runtime,
       members: N,
       roomSize: ROOM_SIZE,
       rssKiBPerMember: +((rssAfter - rssBefore) / N).toFixed(2),
+      rssKiBPerMemberBeforeGc: +((rssAfterNoGc - rssBefore) / N).toFixed(2),
       cpuMicrosPerConnect: Math.round((cpuAfter - cpuBefore) / N),
       connectSeconds: +(elapsed / 1000).toFixed(1),
       rssBeforeMiB: +(rssBefore / 1024).toFixed(1),
@@ -236,7 +257,7 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result));
 
     if (baseline) {
-      const file = await snapshot(pid, work);
+      const file = await snapshot(work);
       const grown = new Map<string, { count: number; bytes: number }>();
       for (const [key, v] of countSnapshot(file)) {
         const before = baseline.get(key) ?? { count: 0, bytes: 0 };
