@@ -19,6 +19,9 @@ export function denoWebSockets(options: Deno.UpgradeWebSocketOptions) {
   const open = new Set<WebSocket>();
 
   function onOpen(this: WebSocket): void {
+    // An error once open is followed by a close, and opening is once: neither listener is needed any more.
+    this.removeEventListener('open', onOpen);
+    this.removeEventListener('error', onError);
     open.add(this);
     const member = memberOf(this);
     member.events.open(member);
