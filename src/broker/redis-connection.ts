@@ -49,7 +49,7 @@ export class RedisConnections {
       disableClientInfo: true,
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
     };
-    this.commands = new Redis(url, clientOptions) as CommandClient;
+    this.commands = new Redis(url, { ...clientOptions, enableAutoPipelining: true }) as CommandClient;
     this.commands.defineCommand('chatPublish', { numberOfKeys: ROOM_KEY_COUNT, lua: PUBLISH_SCRIPT });
     this.commands.defineCommand('chatRecord', { numberOfKeys: ROOM_KEY_COUNT, lua: RECORD_SCRIPT });
     this.commands.defineCommand('chatLeave', { numberOfKeys: ROOM_KEY_COUNT, lua: LEAVE_SCRIPT });
