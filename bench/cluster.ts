@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BenchProcess, freePort, ROOT, startProcess, waitUntil } from './processes.ts';
+import { type BenchProcess, freePort, PROFILE_DIR, ROOT, startProcess, waitUntil } from './processes.ts';
 import { rssBytes } from './cpu.ts';
 
 /** What is measured: Socket.IO with its Redis adapter, this project on Node, or on Deno. */
@@ -61,9 +61,9 @@ export async function startCluster(system: SystemName, env: Record<string, strin
 function startReplica(system: SystemName, name: string, env: Record<string, string>): BenchProcess {
   switch (system) {
     case 'ours':
-      return startProcess(name, process.execPath, ['--import', 'tsx', 'src/node/main.ts'], env);
+      return startProcess(name, process.execPath, [...profiling(name), '--import', 'tsx', 'src/node/main.ts'], env);
     case 'socketio':
-      return startProcess(name, process.execPath, ['--import', 'tsx', 'bench/socketio-server.ts'], env);
+      return startProcess(name, process.execPath, [...profiling(name), '--import', 'tsx', 'bench/socketio-server.ts'], env);
     case 'deno':
       // The arguments of `npm run start:deno`, with the binary started directly so its pid is the server's.
       return startProcess(
@@ -73,6 +73,10 @@ function startReplica(system: SystemName, name: string, env: Record<string, stri
         { DENO_NO_UPDATE_CHECK: '1', ...env },
       );
   }
+}
+
+function profiling(name: string): string[] {
+  return PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, name)}`] : [];
 }
 
 async function startRedis(): Promise<{ process: BenchProcess; url: string }> {

@@ -14,6 +14,9 @@ const running = new Set<BenchProcess>();
 
 export const ROOT = new URL('..', import.meta.url).pathname;
 
+/** BENCH_CPU_PROFILE_DIR: the Node servers write V8 CPU profiles there (see docs/performance.md). */
+export const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
+
 /** Kills what the bench started should the bench die without doing so itself; see bench/reaper.ts. */
 const reaper = spawn(process.execPath, ['--import', 'tsx', 'bench/reaper.ts'], {
   cwd: ROOT,
@@ -48,6 +51,11 @@ export function startProcess(name: string, command: string, args: string[], env:
     child,
     output: () => output,
     async stop() {
+      // A profiled process writes its profile when it exits on its own: it is asked first.
+      if (PROFILE_DIR && child.exitCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      }
       killGroup(child);
       await exited;
       running.delete(started);
