@@ -43,9 +43,9 @@ const SUBPROTOCOL = /^[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+[ \t]*$/;
  * What makes this request one the runtime's upgrader would refuse, if
  * anything. Every reason `ws` refuses is here (handleUpgrade in
  * node_modules/ws/lib/websocket-server.js, and lib/subprotocol.js), because
- * on Node a request refused after the app accepted it is one @hono/node-ws
- * keeps waiting for (see src/node/websocket-server.ts). Hono routes HEAD to
- * this GET handler, so the method is checked too.
+ * on Node a request ws refuses after the app accepted it gets ws's bare 400,
+ * without PROTOCOL.md's JSON body (see src/node/websocket-server.ts). Hono
+ * routes HEAD to this GET handler, so the method is checked too.
  */
 function handshakeProblem(method: string, headers: Headers): string | undefined {
   if (method !== 'GET') return `method ${method.slice(0, 16)}, not GET`;
