@@ -10,6 +10,7 @@ import type { SocketEvents } from '../../routes/registry-gateway.ts';
 import { loggablePath, throttledLog } from '../log-bounds.ts';
 import { watchLiveness } from './liveness.ts';
 import { nodeMemberSocket } from './member-socket.ts';
+import { upgradeRequest } from './upgrade-request.ts';
 
 export type NodeSocketOptions = Pick<Config, 'maxFrameBytes' | 'pingIntervalMs' | 'idleTimeoutMs'>;
 
@@ -67,7 +68,7 @@ export function createNodeWebSockets(app: Hono, options: NodeSocketOptions, log:
 
   async function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', destroySelf);
-    const fetchRequest = toFetchRequest(request);
+    const fetchRequest = upgradeRequest(request);
     if (!fetchRequest) {
       return writeResponse(socket, refusal(new ProtocolError('bad_request', 'this request cannot be read as HTTP for an upgrade')));
     }
@@ -126,19 +127,6 @@ function memberSocket(ws: WebSocket): MemberSocket {
       close: (code, reason) => ws.close(code, reason),
     }),
   );
-}
-
-/** The upgrade as a fetch Request; undefined for what fetch cannot express (a TRACE, an unparseable URL). */
-function toFetchRequest(request: IncomingMessage): Request | undefined {
-  const headers = new Headers();
-  try {
-    for (const [key, value] of Object.entries(request.headers)) {
-      if (value !== undefined) headers.append(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    return new Request(new URL(request.url ?? '/', 'http://localhost'), { method: request.method, headers });
-  } catch {
-    return undefined;
-  }
 }
 
 function refusal(error: ProtocolError): Response {
