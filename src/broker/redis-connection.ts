@@ -33,6 +33,8 @@ export class RedisConnections {
   readonly commands: CommandClient;
   readonly subscriber: Redis;
   private closed = false;
+  /** The version of a Redis too old for the scripts, once seen: the broker stays unready. */
+  private tooOld: string | null = null;
   /** The connection problem last logged, shared by both connections so each is said once. */
   private lastProblem: string | null = null;
 
@@ -55,12 +57,12 @@ export class RedisConnections {
     this.commands.defineCommand('chatLeave', { numberOfKeys: ROOM_KEY_COUNT, lua: LEAVE_SCRIPT });
     this.commands.defineCommand('chatKeep', { numberOfKeys: ROOM_KEY_COUNT, lua: KEEP_SCRIPT });
     this.subscriber = new Redis(url, clientOptions);
-    this.watch(this.commands, 'commands', events);
+    this.watch(this.commands, 'commands', events, () => void this.checkVersion());
     this.watch(this.subscriber, 'subscriber', events, () => events.subscriberReady());
   }
 
   isReady(): boolean {
-    return !this.closed && this.commands.status === 'ready' && this.subscriber.status === 'ready';
+    return !this.closed && this.tooOld === null && this.commands.status === 'ready' && this.subscriber.status === 'ready';
   }
 
   /** Runs a command that needs Redis, as BrokerUnavailableError when it is away or fails. */
@@ -77,6 +79,18 @@ export class RedisConnections {
     this.closed = true;
     // quit() lets replies in flight (a last leave) arrive; a connection that is down just stops.
     await Promise.all([this.commands, this.subscriber].map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
+  }
+
+  private async checkVersion(): Promise<void> {
+    try {
+      const version = redisVersion(await this.commands.info('server'));
+      if (version === null || isSupportedRedis(version)) return;
+      this.tooOld = version;
+      this.log.error({ redis: redisAddress(this.url), version }, `Redis ${version} is too old: chat-hub needs Redis ${OLDEST_REDIS.join('.')} or newer`);
+    } catch (err) {
+      // INFO refused (an ACL without it) or the connection went: the scripts say so when they run.
+      this.log.warn({ err: describe(err) }, 'could not read the Redis version');
+    }
   }
 
   /** Logs each distinct connection problem once (not once per retry), and the recovery. */
@@ -96,6 +110,19 @@ export class RedisConnections {
       if (this.isReady()) events.bothReady();
     });
   }
+}
+
+/** The oldest Redis the scripts run on: `PEXPIRE … GT` came in 7.0. */
+const OLDEST_REDIS = [7, 0] as const;
+
+/** `redis_version` from an INFO reply, or null when absent. */
+export function redisVersion(info: string): string | null {
+  return /^redis_version:([^\r\n]+)/m.exec(info)?.[1]?.trim() ?? null;
+}
+
+export function isSupportedRedis(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > OLDEST_REDIS[0] || (major === OLDEST_REDIS[0] && minor >= OLDEST_REDIS[1]);
 }
 
 export function describe(err: unknown): string {

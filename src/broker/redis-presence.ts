@@ -33,6 +33,14 @@ export class RedisPresence {
   readonly boot = randomBytes(8).toString('hex');
   /** Members this replica recorded, per room: the truth about this replica, recorded again after Redis comes back. */
   private readonly local = new Map<string, Map<string, MemberInfo>>();
+  /**
+   * Rooms where a leave could not be recorded: the heartbeat sweeps them (the
+   * record is this incarnation's and no longer held) even once this replica
+   * holds no one there, and forgets them once swept.
+   */
+  private readonly unswept = new Set<string>();
+  /** Whether this incarnation said it was alive before: its key missing later means it lapsed. */
+  private saidAlive = false;
 
   constructor(
     private readonly connections: RedisConnections,
@@ -58,7 +66,12 @@ export class RedisPresence {
     const members = this.local.get(room);
     members?.delete(member.id);
     if (members?.size === 0) this.local.delete(room);
-    await this.connections.run('leave', () => this.remove(room, [member]));
+    try {
+      await this.connections.run('leave', () => this.remove(room, [member]));
+    } catch (err) {
+      this.unswept.add(room);
+      throw err;
+    }
   }
 
   /** Everyone in the room on a living incarnation, once the dead ones were swept. */
@@ -108,11 +121,19 @@ export class RedisPresence {
   async beat(): Promise<void> {
     if (!this.connections.isReady()) return;
     try {
-      await this.sayAlive();
+      const lapsed = !(await this.sayAlive());
+      // Paused past its liveness TTL with its connections up (a long GC, SIGSTOP): others may
+      // have swept its members, announcing leaves; recording them again announces them back.
+      if (lapsed) await this.recordAll();
       const livingIncarnations = new Map<string, Promise<boolean>>();
-      const rooms = [...this.local.keys()];
+      const rooms = [...new Set([...this.local.keys(), ...this.unswept])];
       for (let i = 0; i < rooms.length; i += SWEEP_BATCH) {
-        await Promise.all(rooms.slice(i, i + SWEEP_BATCH).map((room) => this.sweepDeadIncarnations(room, livingIncarnations)));
+        await Promise.all(
+          rooms.slice(i, i + SWEEP_BATCH).map(async (room) => {
+            await this.sweepDeadIncarnations(room, livingIncarnations);
+            this.unswept.delete(room);
+          }),
+        );
       }
     } catch (err) {
       this.options.log.warn({ err: describe(err) }, 'heartbeat failed');
@@ -143,9 +164,7 @@ export class RedisPresence {
     while (this.connections.isReady()) {
       try {
         await this.sayAlive();
-        for (const [room, members] of this.local) {
-          for (const member of members.values()) await this.record(room, member, false);
-        }
+        await this.recordAll();
         return;
       } catch (err) {
         this.options.log.warn({ err: describe(err) }, 'could not record this replica’s members after reconnecting; retrying');
@@ -172,8 +191,20 @@ export class RedisPresence {
     return (await this.connections.commands.exists(livenessKey(member.instance, member.boot))) === 1;
   }
 
-  private async sayAlive(): Promise<void> {
-    await this.connections.commands.set(livenessKey(this.options.instance, this.boot), '1', 'PX', this.options.livenessTtlMs);
+  /** Refreshes this incarnation's liveness key; false when it had said so before and the key had lapsed. */
+  private async sayAlive(): Promise<boolean> {
+    const key = livenessKey(this.options.instance, this.boot);
+    const previous = await this.connections.commands.set(key, '1', 'PX', this.options.livenessTtlMs, 'GET');
+    const lapsed = previous === null && this.saidAlive;
+    this.saidAlive = true;
+    return !lapsed;
+  }
+
+  /** Records every member held here again; announced only where another replica had swept it. */
+  private async recordAll(): Promise<void> {
+    for (const [room, members] of this.local) {
+      for (const member of members.values()) await this.record(room, member, false);
+    }
   }
 
   private record(room: string, member: MemberInfo, announce: boolean): Promise<number> {
