@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { setImmediate as turn } from 'node:timers/promises';
-import { WSContext } from 'hono/ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as wsModule from 'ws';
 import WebSocket, { WebSocketServer } from 'ws';
 import { MemoryBroker } from '../src/broker/memory.ts';
-import { nodeMemberSocket } from '../src/node/member-socket.ts';
+import { NodeMemberSocket } from '../src/node/member-socket.ts';
 import { textFrame } from '../src/node/text-frame.ts';
 import { WriteCoalescer } from '../src/node/write-coalescer.ts';
 import type { MemberSocket } from '../src/room/index.ts';
@@ -170,7 +169,7 @@ describe('a frame built once per fan-out', () => {
     const port = (wss.address() as AddressInfo).port;
     const members: MemberSocket[] = [];
     wss.on('connection', (ws) => {
-      members.push(nodeMemberSocket(new WSContext({ raw: ws, send: () => {}, close: () => {}, readyState: 1 })));
+      members.push(new NodeMemberSocket(ws, 256 * 1024));
     });
     const clients = await Promise.all(
       Array.from({ length: 3 }, async () => {

@@ -1,9 +1,8 @@
 import type { Duplex } from 'node:stream';
-import type { WSContext } from 'hono/ws';
 import type { WebSocket } from 'ws';
 import type { MemberSocket } from '../room/index.ts';
 import { FanOutFrame } from './text-frame.ts';
-import { WriteCoalescer } from './write-coalescer.ts';
+import { FLUSH_BYTES, WriteCoalescer } from './write-coalescer.ts';
 
 /** ws sends a Buffer given with `binary: false` as a text frame, without encoding it again. */
 const AS_TEXT = { binary: false } as const;
@@ -39,27 +38,49 @@ function internalsOf(ws: WebSocket): WsInternals | null {
   return raw as WsInternals;
 }
 
-export function nodeMemberSocket(ws: WSContext<WebSocket>): MemberSocket {
-  const raw = ws.raw!;
-  const internals = internalsOf(raw);
-  // The server does not offer permessage-deflate (ws's default); were it on, ws must compress each frame itself.
-  const preFramed = internals !== null && raw.extensions === '';
-  return {
-    send(frame, utf8) {
-      if (!internals) return utf8 ? raw.send(utf8, AS_TEXT) : raw.send(frame);
-      const { _socket: socket, _sender: sender } = internals;
-      coalescer.hold(socket);
-      // A frame of its own goes out only where ws.send would write at once; else ws queues it in order.
-      if (utf8 && preFramed && raw.readyState === raw.OPEN && sender._state === 0 && sender._queue.length === 0) {
-        sender.sendFrame(fanOutFrame.for(utf8));
-      } else if (utf8) {
-        raw.send(utf8, AS_TEXT);
-      } else {
-        raw.send(frame);
-      }
-      coalescer.written(socket);
-    },
-    close: (code, reason) => raw.close(code, reason),
-    bufferedAmount: () => raw.bufferedAmount,
-  };
+/**
+ * A member's `ws` socket as the room sees it. A frame the room shares with
+ * every member goes out pre-framed (built once per fan-out), and a turn's
+ * frames for one member in one write (the coalescer), held back no more than
+ * half the send-buffer limit, so that holding them never makes a reader that
+ * keeps up look slow (1013).
+ */
+export class NodeMemberSocket implements MemberSocket {
+  private readonly internals: WsInternals | null;
+  /** The server does not offer permessage-deflate (ws's default); were it on, ws must compress each frame itself. */
+  private readonly preFramed: boolean;
+  private readonly flushBytes: number;
+
+  constructor(
+    private readonly raw: WebSocket,
+    sendBufferLimit: number,
+  ) {
+    this.internals = internalsOf(raw);
+    this.preFramed = this.internals !== null && raw.extensions === '';
+    this.flushBytes = Math.min(FLUSH_BYTES, Math.floor(sendBufferLimit / 2));
+  }
+
+  send(frame: string, utf8: Uint8Array | null): void {
+    const { raw, internals } = this;
+    if (!internals) return void (utf8 ? raw.send(utf8, AS_TEXT) : raw.send(frame));
+    const { _socket: socket, _sender: sender } = internals;
+    coalescer.hold(socket);
+    // A frame of its own goes out only where ws.send would write at once; else ws queues it in order.
+    if (utf8 && this.preFramed && raw.readyState === raw.OPEN && sender._state === 0 && sender._queue.length === 0) {
+      sender.sendFrame(fanOutFrame.for(utf8));
+    } else if (utf8) {
+      raw.send(utf8, AS_TEXT);
+    } else {
+      raw.send(frame);
+    }
+    coalescer.written(socket, this.flushBytes);
+  }
+
+  close(code: number, reason: string): void {
+    this.raw.close(code, reason);
+  }
+
+  bufferedAmount(): number {
+    return this.raw.bufferedAmount;
+  }
 }

@@ -1,7 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Context, Hono } from 'hono';
-import { WSContext } from 'hono/ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Config } from '../config/config.ts';
 import { ProtocolError } from '../protocol/index.ts';
@@ -9,10 +8,10 @@ import type { Logger, MemberSocket } from '../room/index.ts';
 import type { SocketEvents } from '../../routes/registry-gateway.ts';
 import { loggablePath, throttledLog } from '../log-bounds.ts';
 import { watchLiveness } from './liveness.ts';
-import { nodeMemberSocket } from './member-socket.ts';
+import { NodeMemberSocket } from './member-socket.ts';
 import { upgradeRequest } from './upgrade-request.ts';
 
-export type NodeSocketOptions = Pick<Config, 'maxFrameBytes' | 'pingIntervalMs' | 'idleTimeoutMs'>;
+export type NodeSocketOptions = Pick<Config, 'maxFrameBytes' | 'pingIntervalMs' | 'idleTimeoutMs' | 'sendBufferLimit'>;
 
 /** Where the app's upgrade leaves the accepted connection's events, on the request's `env`. */
 const ACCEPTED = Symbol('accepted upgrade');
@@ -63,7 +62,7 @@ export function createNodeWebSockets(app: Hono, options: NodeSocketOptions, log:
     ws.on('message', onMessage);
     ws.on('close', onClose);
     ws.on('error', onError);
-    events.open(memberSocket(ws));
+    events.open(new NodeMemberSocket(ws, options.sendBufferLimit));
   }
 
   async function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -115,18 +114,6 @@ function eventsOf(ws: WebSocket): SocketEvents {
 
 function destroySelf(this: Duplex): void {
   this.destroy();
-}
-
-/** nodeMemberSocket takes Hono's WSContext and reads only its `raw`: the context is not kept. */
-function memberSocket(ws: WebSocket): MemberSocket {
-  return nodeMemberSocket(
-    new WSContext<WebSocket>({
-      raw: ws,
-      readyState: ws.readyState as 0 | 1 | 2 | 3,
-      send: (data) => ws.send(data),
-      close: (code, reason) => ws.close(code, reason),
-    }),
-  );
 }
 
 function refusal(error: ProtocolError): Response {

@@ -41,9 +41,9 @@ export class WriteCoalescer {
     }
   }
 
-  /** Call after writing to `socket`: past `flushBytes` held, it is written now. */
-  written(socket: Writable): void {
-    if (socket.writableCorked !== 0 && socket.writableLength >= this.flushBytes) socket.uncork();
+  /** Call after writing to `socket`: past `flushBytes` held (by default the coalescer's), it is written now. */
+  written(socket: Writable, flushBytes = this.flushBytes): void {
+    if (socket.writableCorked !== 0 && socket.writableLength >= flushBytes) socket.uncork();
   }
 
   private readonly flush = (): void => {

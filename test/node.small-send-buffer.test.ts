@@ -10,7 +10,7 @@ import { until } from './support/client-sockets.ts';
  * everything at once must never be closed with 1013: only one whose bytes pile
  * up unread is.
  */
-describe('a fast reader under the smallest send-buffer limit', () => {
+describe('a fast reader under the smallest send-buffer limit, with writes coalesced', () => {
   let set: ReplicaSet;
   let publisher: MemoryBroker;
   beforeAll(async () => {
