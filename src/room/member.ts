@@ -32,6 +32,8 @@ const PACE_GIVE_UP_MS = 30_000;
 /** What arrived for a member before its welcome and backlog were out. */
 interface Pending {
   frames: string[];
+  /** Each frame's shared UTF-8 encoding when it had one, so the flush encodes nothing again. */
+  utf8: (Uint8Array | null)[];
   ids: (MessageId | null)[];
   bytes: number;
 }
@@ -79,8 +81,9 @@ export class Member {
   deliver(frame: string, utf8: Uint8Array | null, messageId: MessageId | null): void {
     if (this.closed) return;
     if (!this.live) {
-      const pending = (this.pending ??= { frames: [], ids: [], bytes: 0 });
+      const pending = (this.pending ??= { frames: [], utf8: [], ids: [], bytes: 0 });
       pending.frames.push(frame);
+      pending.utf8.push(utf8);
       pending.ids.push(messageId);
       pending.bytes += utf8?.byteLength ?? utf8Length(frame);
       if (pending.bytes > this.options.sendBufferLimit) this.close(CloseCode.tryAgainLater);
@@ -123,7 +126,7 @@ export class Member {
     this.live = true;
     const pending = this.pending;
     this.pending = null;
-    if (pending) for (let i = 0; i < pending.frames.length; i++) this.deliver(pending.frames[i]!, null, pending.ids[i]!);
+    if (pending) for (let i = 0; i < pending.frames.length; i++) this.deliver(pending.frames[i]!, pending.utf8[i]!, pending.ids[i]!);
   }
 
   /** For a member whose welcome and backlog went out before a restart of this code (a hibernation). */
