@@ -10,7 +10,8 @@ import { TestClient } from './support/test-client.ts';
 
 /**
  * Upgrade requests the app would accept but `ws` refuses used to leave a
- * waiter in @hono/node-ws for each (a replica died of its heap after 36,073).
+ * waiter in @hono/node-ws (used until issue 15) for each (a replica died of
+ * its heap after 36,073); they must leave nothing behind.
  * One replica, in this process, so its heap is this heap.
  */
 setFlagsFromString('--expose-gc');
