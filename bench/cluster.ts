@@ -15,6 +15,8 @@ export interface Cluster {
   readonly ports: number[];
   readonly serverPids: number[];
   readonly redisPid: number;
+  /** Each replica's V8 inspector port on 127.0.0.1, in the order of `ports`; empty unless started with `inspect`. */
+  readonly inspectorPorts: number[];
   /** Sum of the replicas' resident memory, in bytes. */
   serversRss(): number;
   stop(): Promise<void>;
@@ -29,15 +31,27 @@ const OUR_ENV = {
   RATE_LIMIT: '0',
 };
 
-export async function startCluster(system: SystemName, env: Record<string, string> = {}): Promise<Cluster> {
+export interface ClusterOptions {
+  /**
+   * Start each replica with its V8 inspector on a free 127.0.0.1 port, so the
+   * bench can force a full GC (see bench/inspector-gc.ts). Only for memory
+   * readings: an inspector is a thread and a listening socket more.
+   */
+  inspect?: boolean;
+}
+
+export async function startCluster(system: SystemName, env: Record<string, string> = {}, options: ClusterOptions = {}): Promise<Cluster> {
   const started: BenchProcess[] = [];
+  const inspectorPorts: number[] = [];
   try {
     const redis = await startRedis();
     started.push(redis.process);
     const ports = [await freePort(), await freePort()];
     for (const [i, port] of ports.entries()) {
       const replicaEnv = { ...OUR_ENV, ...env, PORT: String(port), INSTANCE_ID: `${system}-${i + 1}`, REDIS_URL: redis.url };
-      const replica = startReplica(system, `${system}-${i + 1}`, replicaEnv);
+      const inspectorPort = options.inspect ? await freePort() : undefined;
+      if (inspectorPort !== undefined) inspectorPorts.push(inspectorPort);
+      const replica = startReplica(system, `${system}-${i + 1}`, replicaEnv, inspectorPort);
       started.push(replica);
       await waitUntil(replica, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 30_000);
     }
@@ -47,6 +61,7 @@ export async function startCluster(system: SystemName, env: Record<string, strin
       ports,
       serverPids: servers.map((s) => s.pid),
       redisPid: redis.process.pid,
+      inspectorPorts,
       serversRss: () => servers.reduce((sum, s) => sum + rssBytes(s.pid), 0),
       stop: async () => {
         await Promise.all(started.map((s) => s.stop()));
@@ -58,18 +73,20 @@ export async function startCluster(system: SystemName, env: Record<string, strin
   }
 }
 
-function startReplica(system: SystemName, name: string, env: Record<string, string>): BenchProcess {
+function startReplica(system: SystemName, name: string, env: Record<string, string>, inspectorPort: number | undefined): BenchProcess {
+  // Node and Deno take the same flag; the host keeps the inspector off every interface but loopback.
+  const inspect = inspectorPort === undefined ? [] : [`--inspect=127.0.0.1:${inspectorPort}`];
   switch (system) {
     case 'ours':
-      return startProcess(name, process.execPath, [...profiling(name), '--import', 'tsx', 'src/node/main.ts'], env);
+      return startProcess(name, process.execPath, [...inspect, ...profiling(name), '--import', 'tsx', 'src/node/main.ts'], env);
     case 'socketio':
-      return startProcess(name, process.execPath, [...profiling(name), '--import', 'tsx', 'bench/socketio-server.ts'], env);
+      return startProcess(name, process.execPath, [...inspect, ...profiling(name), '--import', 'tsx', 'bench/socketio-server.ts'], env);
     case 'deno':
       // The arguments of `npm run start:deno`, with the binary started directly so its pid is the server's.
       return startProcess(
         name,
         join(ROOT, 'node_modules/.bin/deno'),
-        ['run', '--cached-only', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'src/deno/main.ts'],
+        ['run', ...inspect, '--cached-only', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'src/deno/main.ts'],
         { DENO_NO_UPDATE_CHECK: '1', ...env },
       );
   }
