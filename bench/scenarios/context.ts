@@ -1,4 +1,4 @@
-import { type Cluster, type SystemName, SYSTEM_LABELS, startCluster } from '../cluster.ts';
+import { type Cluster, type ClusterOptions, type SystemName, SYSTEM_LABELS, startCluster } from '../cluster.ts';
 import type { CpuUse } from '../cpu.ts';
 import type { LoadGenerator } from '../load.ts';
 import type { AssignedMember } from '../load-protocol.ts';
@@ -48,8 +48,9 @@ export async function withCluster<T>(
   system: SystemName,
   env: Record<string, string>,
   measure: (cluster: Cluster) => Promise<T>,
+  options: ClusterOptions = {},
 ): Promise<T> {
-  const cluster = await startCluster(system, env);
+  const cluster = await startCluster(system, env, options);
   try {
     return await measure(cluster);
   } finally {

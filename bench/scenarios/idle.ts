@@ -1,7 +1,7 @@
-import { type Cluster, type SystemName, startCluster } from '../cluster.ts';
+import type { Cluster, SystemName } from '../cluster.ts';
 import { measureCpu } from '../cpu.ts';
 import { collectGarbage } from '../inspector-gc.ts';
-import { type CpuFigures, type ScenarioContext, cpuFigures, describeCpu, membersIn, progress, requireAllConnected } from './context.ts';
+import { type CpuFigures, type ScenarioContext, cpuFigures, describeCpu, membersIn, progress, requireAllConnected, withCluster } from './context.ts';
 
 export interface IdleFigure extends CpuFigures {
   connections: number;
@@ -42,35 +42,36 @@ export async function runIdle(ctx: ScenarioContext): Promise<Partial<Record<Syst
   const results: Partial<Record<SystemName, IdleFigure>> = {};
   for (const system of ctx.systems) {
     // Inspectors for this scenario only: a GC is forced the same way in every system's replicas.
-    const cluster = await startCluster(system, {}, { inspect: true });
-    let figure: IdleFigure;
-    try {
-      await sleep(SETTLE_MS / 2);
-      const rssBaseline = await rssAfterFullGc(cluster);
-      const members = membersIn(rooms, ROOM_SIZE, cluster.ports);
-      const stop = measureCpu(cluster.serverPids, cluster.redisPid);
-      const answer = await ctx.load.connect(system, members, IN_FLIGHT);
-      const cpu = cpuFigures(stop());
-      requireAllConnected(answer, connections);
-      await sleep(SETTLE_MS);
-      const rssSettled = cluster.serversRss();
-      const rssAfterGc = await rssAfterFullGc(cluster);
-      figure = {
-        connections,
-        roomSize: ROOM_SIZE,
-        rssPerConnectionSettled: (rssSettled - rssBaseline) / connections,
-        rssPerConnectionAfterGc: (rssAfterGc - rssBaseline) / connections,
-        rssBaseline,
-        rssSettled,
-        rssAfterGc,
-        connectsPerSecond: connections / cpu.wallSeconds,
-        serverCpuPerConnectUs: (cpu.serverCpuSeconds / connections) * 1e6,
-        ...cpu,
-      };
-    } finally {
-      await ctx.load.closeAll();
-      await cluster.stop();
-    }
+    const figure = await withCluster(
+      ctx,
+      system,
+      {},
+      async (cluster): Promise<IdleFigure> => {
+        await sleep(SETTLE_MS / 2);
+        const rssBaseline = await rssAfterFullGc(cluster);
+        const members = membersIn(rooms, ROOM_SIZE, cluster.ports);
+        const stop = measureCpu(cluster.serverPids, cluster.redisPid);
+        const answer = await ctx.load.connect(system, members, IN_FLIGHT);
+        const cpu = cpuFigures(stop());
+        requireAllConnected(answer, connections);
+        await sleep(SETTLE_MS);
+        const rssSettled = cluster.serversRss();
+        const rssAfterGc = await rssAfterFullGc(cluster);
+        return {
+          connections,
+          roomSize: ROOM_SIZE,
+          rssPerConnectionSettled: (rssSettled - rssBaseline) / connections,
+          rssPerConnectionAfterGc: (rssAfterGc - rssBaseline) / connections,
+          rssBaseline,
+          rssSettled,
+          rssAfterGc,
+          connectsPerSecond: connections / cpu.wallSeconds,
+          serverCpuPerConnectUs: (cpu.serverCpuSeconds / connections) * 1e6,
+          ...cpu,
+        };
+      },
+      { inspect: true },
+    );
     const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
     progress(
       'idle',
