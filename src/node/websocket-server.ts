@@ -6,6 +6,7 @@ import type { Config } from '../config/config.ts';
 import { ProtocolError } from '../protocol/index.ts';
 import type { Logger, MemberSocket } from '../room/index.ts';
 import type { SocketEvents } from '../../routes/registry-gateway.ts';
+import { acceptedUpgrade } from '../../routes/accepted-upgrade.ts';
 import { loggablePath, throttledLog } from '../log-bounds.ts';
 import { watchLiveness } from './liveness.ts';
 import { NodeMemberSocket } from './member-socket.ts';
@@ -83,7 +84,7 @@ export function createNodeWebSockets(app: Hono, options: NodeSocketOptions, log:
     /** The app's answer to an upgrade it accepts: the socket is opened after the app returns. */
     upgrade(c: Context, events: SocketEvents): Response {
       (c.env as UpgradeEnv)[ACCEPTED] = events;
-      return new Response(null);
+      return acceptedUpgrade(new Response(null));
     },
     /** Calls `ended` when the request's TCP connection closes, whether or not it became a WebSocket. */
     onConnectionEnd(c: Context, ended: () => void): void {
