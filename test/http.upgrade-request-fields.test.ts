@@ -63,3 +63,10 @@ describe('an upgrade request to a route that reads more than the WebSocket route
     expect(page.body.messages).toEqual([]);
   });
 });
+
+describe('an upgrade whose path starts with //', () => {
+  it('is read as that path, as plain HTTP reads it, not as a host: /ws/lobby is not reached', async () => {
+    const answer = await exchange(['GET //evil.example/ws/lobby HTTP/1.1', ...upgradeHeaders]);
+    expect(answer.status).toBe(404);
+  });
+});

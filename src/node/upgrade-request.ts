@@ -49,7 +49,9 @@ export function upgradeRequest(request: IncomingMessage): Request | undefined {
   const method = request.method ?? 'GET';
   if (FORBIDDEN_METHOD.test(method)) return undefined;
   try {
-    const url = new URL(request.url ?? '/', 'http://localhost').href;
+    const target = request.url ?? '/';
+    // A path is appended, not resolved: `//evil/ws/x` stays a path, as in plain HTTP, not a host.
+    const url = new URL(target.startsWith('/') ? `http://localhost${target}` : target, 'http://localhost').href;
     const headers = new Headers();
     const raw = request.headers;
     for (const key in raw) {

@@ -136,5 +136,9 @@ async function writeResponse(socket: Duplex, response: Response): Promise<void> 
     if (key !== 'content-length' && key !== 'connection') head.push(`${key}: ${value}`);
   });
   head.push(`Content-Length: ${body.length}`, 'Connection: close', '', '');
+  // end() only half-closes (the server's sockets allow half-open), and no HTTP timeout watches an upgrade's
+  // socket: a client that never closes its side would hold it, and a shutdown, for ever. ws does the same:
+  // https://github.com/websockets/ws/blob/8.23.0/lib/websocket-server.js (abortHandshake)
+  socket.once('finish', destroySelf);
   socket.end(Buffer.concat([Buffer.from(head.join('\r\n')), body]));
 }
