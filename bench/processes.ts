@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+export { freePort } from './free-port.ts';
 
 /** A process the bench started; its output is kept to explain a failure. */
 export interface BenchProcess {
@@ -97,17 +98,6 @@ export function killEverythingOnExit(): void {
   }
 }
 
-/** A loopback port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `ready` until it holds; a process that exits first fails with its output. */
 export async function waitUntil(started: BenchProcess, ready: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {

@@ -15,9 +15,9 @@
  * Environment: MEMBERS (1000), SENDERS (10), PER_SENDER (50), BURSTS (3).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import WebSocket from 'ws';
 import { cpuSeconds } from '../bench/cpu.ts';
+import { freePort } from '../bench/free-port.ts';
 
 const MEMBERS = Number(process.env.MEMBERS ?? 1000);
 const SENDERS = Number(process.env.SENDERS ?? 10);
@@ -27,16 +27,6 @@ const STRACE = process.argv.includes('--strace');
 const ROOM = 'fanout';
 const ROOT = new URL('..', import.meta.url).pathname;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts a process and waits until its output matches; the output is kept for a failure. */
 async function startUntil(command: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; output: () => string }> {

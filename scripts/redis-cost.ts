@@ -20,9 +20,9 @@
  * every command Redis ran meanwhile (heartbeat sweeps included).
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { RedisBroker } from '../src/broker/redis.ts';
+import { freePort } from '../bench/free-port.ts';
 
 const ROOMS = Number(process.env.ROOMS ?? 2000);
 const MEMBERS = Number(process.env.MEMBERS ?? 5);
@@ -45,16 +45,6 @@ const cases: Case[] = [
   { name: 'ttl=0  no-ref', roomTtlMs: 0, refs: false },
 ];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(port: number): Promise<() => Promise<void>> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
