@@ -101,16 +101,13 @@ export class RoomRegistry {
       room.subscription ??= broker.subscribe(room.name, room.listener);
       await room.subscription;
       if (member.isClosed) return;
-      // Read with the join, not after it (the join changes no message): both go to the broker in one write.
-      const reading = broker.history(room.name, since);
-      reading.catch(() => undefined);
       await broker.join(room.name, member.info);
       markJoined();
       if (member.isClosed) return void this.leave(room, member.info);
       // Its own join event may still be on its way; the roster takes it now.
       room.roster.apply({ type: 'join', member: member.info });
       const load = () => broker.members(room.name);
-      const [listing, history] = await Promise.all([room.roster.listing(load, presenceLimit), reading]);
+      const [listing, history] = await Promise.all([room.roster.listing(load, presenceLimit), broker.history(room.name, since)]);
       // What it sent before its welcome was acked to it; it is never sent its own.
       const backlog = history.messages.filter((m) => m.from.id !== member.id);
       const welcome = encodeWelcome(
