@@ -98,7 +98,8 @@ describe.runIf(redisAvailable())('room lifetime in Redis as publishes keep it', 
       const ttlOfLog = room_.log ?? Number.POSITIVE_INFINITY;
       for (const [key, ttl] of Object.entries(room_)) {
         expect(ttl, `${key} after ${what}: ${JSON.stringify(room_)}`).toBeGreaterThan(0);
-        expect(ttl, `${key} after ${what}: ${JSON.stringify(room_)}`).toBeLessThanOrEqual(ttlOfLog);
+        // PTTLs are read one after another in whole ms: a key set in the same script may read 1–2 ms longer.
+        expect(ttl, `${key} after ${what}: ${JSON.stringify(room_)}`).toBeLessThanOrEqual(ttlOfLog + 5);
       }
       // Whoever wrote last set the room's lifetime: the shorter ROOM_TTL after a write by the short one.
       if (what.startsWith('short')) expect(Math.max(...Object.values(room_)), `after ${what}`).toBeLessThanOrEqual(SHORT_TTL_MS * 10);
