@@ -32,7 +32,7 @@ it('writes no token to its output at LOG_LEVEL=debug, whatever became of the tok
     await alice.next('refreshed');
     alice.send({ type: 'refresh', token: await token({ sub: 'mallory' }) });
     await alice.next('error');
-    const { client: brief } = await TestClient.join(replica.wsUrl('lobby', { token: await token({ exp: nowSeconds() + 1 }) }));
+    const { client: brief } = await TestClient.join(replica.wsUrl('lobby', { token: await token({ exp: nowSeconds() + 3 }) }));
     expect((await brief.closed).code).toBe(4001);
 
     // Refused: a bad signature, expired, a room not granted, a bad Origin, a bad room.
