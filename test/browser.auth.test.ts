@@ -14,6 +14,11 @@ const SCREENSHOTS = new URL('../test-results/screenshots/', import.meta.url).pat
 const SECRET = 'browser-tests-secret-of-at-least-32-bytes';
 const EXPIRED = 'session expired: open the page with a new token';
 
+/** A token's `exp`, in ms. */
+function expiryOf(token: string): number {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp * 1000;
+}
+
 /** An HS256 token for the replica's secret, valid `ttl` seconds from now (negative: already expired). */
 function mint(claims: { sub: string; name?: string; rooms?: string[] }, ttl = 3600): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
@@ -140,10 +145,11 @@ describe.runIf(chromiumAvailable())('the chat page with tokens, in Chromium', ()
   it('says the session expired when the server closes with 4001, and stays closed; the others see it leave', async () => {
     const room = freshRoom();
     const bob = await openPage(`room=${room}&token=${await mint({ sub: 'u-bob', name: 'bob' })}`);
-    const alice = await openPage(`room=${room}&token=${await mint({ sub: 'u-alice', name: 'alice' }, 3)}`);
+    // Six seconds: a page slow to load under load must still join before the token expires.
+    const alice = await openPage(`room=${room}&token=${await mint({ sub: 'u-alice', name: 'alice' }, 6)}`);
     await expect.poll(() => status(alice.page)).toBe('connected · node-1');
     await expect.poll(() => members(bob.page)).toEqual(expect.arrayContaining(['alice', 'bob you']));
-    await expect.poll(() => status(alice.page), { timeout: 6000 }).toBe(EXPIRED);
+    await expect.poll(() => status(alice.page), { timeout: 10_000 }).toBe(EXPIRED);
     await expect.poll(() => members(bob.page)).toEqual(['bob you']);
     expect(await members(alice.page)).toEqual([]);
     await alice.page.waitForTimeout(2000);
@@ -174,12 +180,21 @@ describe.runIf(chromiumAvailable())('the chat page with tokens, in Chromium', ()
   it('after a 4001, retries a tokenUrl that fails once in passing instead of ending the session', async () => {
     const room = freshRoom();
     const fresh = await mint({ sub: 'u-alice', name: 'alice' });
-    // The renewal before expiry and the first ask after the 4001 both get 503; the next gets a token.
-    const alice = await openPage(`room=${room}&tokenUrl=/token&token=${await mint({ sub: 'u-alice', name: 'alice' }, 3)}`, async (hit) =>
-      hit < 2 ? { status: 503, body: 'try later' } : { status: 200, body: JSON.stringify({ token: fresh }) },
-    );
+    // Every renewal before the short token expires and the first ask after it get 503; the next gets a token.
+    // Six seconds, so that a page slow to load under load still connects with the short token first.
+    const shortLived = await mint({ sub: 'u-alice', name: 'alice' }, 6);
+    const expiresAt = expiryOf(shortLived);
+    let failedAfterExpiry = false;
+    const alice = await openPage(`room=${room}&tokenUrl=/token&token=${shortLived}`, async () => {
+      if (Date.now() < expiresAt) return { status: 503, body: 'try later' };
+      if (!failedAfterExpiry) {
+        failedAfterExpiry = true;
+        return { status: 503, body: 'try later' };
+      }
+      return { status: 200, body: JSON.stringify({ token: fresh }) };
+    });
     await expect.poll(() => status(alice.page)).toBe('connected · node-1');
-    await expect.poll(() => alice.sockets.length, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => alice.sockets.length, { timeout: 15_000 }).toBe(2);
     expect(new URL(alice.sockets[1]!).searchParams.get('token')).toBe(fresh);
     await expect.poll(() => status(alice.page), { timeout: 10_000 }).toBe('connected · node-1');
   });
@@ -193,7 +208,7 @@ describe.runIf(chromiumAvailable())('the chat page with tokens, in Chromium', ()
     // expiry; asks after it get a token, as JSON. Six seconds, so that a page slow to load under load
     // still connects with the short token first.
     const shortLived = await mint({ sub: 'u-alice', name: 'alice' }, 6);
-    const expiresAt = JSON.parse(Buffer.from(shortLived.split('.')[1]!, 'base64url').toString()).exp * 1000;
+    const expiresAt = expiryOf(shortLived);
     const alice = await openPage(`room=${room}&tokenUrl=/token&token=${shortLived}`, async () =>
       Date.now() < expiresAt ? { status: 503, body: 'try later' } : { status: 200, body: JSON.stringify({ token: fresh }) },
     );
