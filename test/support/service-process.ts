@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { freePort } from '../../bench/free-port.ts';
 import { showLogsOnFailure } from './process-logs.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -74,17 +75,8 @@ export class ServiceProcess {
   }
 }
 
-/** A loopback port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A loopback port nothing listens on right now (the bench's). */
+export { freePort };
 
 /** Two consecutive free loopback ports, for the dev launcher's pair. */
 export async function freePortPair(): Promise<number> {
