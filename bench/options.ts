@@ -12,6 +12,9 @@ export interface BenchOptions {
   deno: boolean;
 }
 
+/** Load-generator threads at most: far past what 2–16 cores can use, far below what exhausts memory. */
+const MAX_WORKERS = 64;
+
 const USAGE = `usage: npm run bench -- [--only ${SCENARIOS.join(',')}] [--quick] [--workers N] [--deno]`;
 
 export function parseOptions(args: string[]): BenchOptions {
@@ -30,7 +33,10 @@ export function parseOptions(args: string[]): BenchOptions {
       options.deno = true;
     } else if (flag === '--workers') {
       options.workers = Number(value());
-      if (!Number.isInteger(options.workers) || options.workers < 1) fail('--workers takes a whole number from 1');
+      // Each thread is a V8 isolate: 99,999 of them ran the bench out of memory before it measured anything.
+      if (!Number.isInteger(options.workers) || options.workers < 1 || options.workers > MAX_WORKERS) {
+        fail(`--workers takes a whole number from 1 to ${MAX_WORKERS}`);
+      }
     } else if (flag === '--help' || flag === '-h') {
       console.log(USAGE);
       process.exit(0);

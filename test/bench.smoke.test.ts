@@ -31,4 +31,13 @@ describe.runIf(redisAvailable())('npm run bench', () => {
     unlinkSync(results!);
     expect(benchProcesses()).toEqual([]);
   }, 150_000);
+
+  it('refuses a bad argument with its usage and exit code 2, before starting anything: 0 or 65 threads, an unknown scenario or flag', () => {
+    for (const args of [['--workers', '0'], ['--workers', '65'], ['--only', 'nope'], ['--bogus']]) {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/main.ts', ...args], { encoding: 'utf8', timeout: 30_000 });
+      expect(run.status, `${args.join(' ')}: ${run.stderr}`).toBe(2);
+      expect(`${run.stdout}${run.stderr}`).toMatch(/^bench: .+\nusage: npm run bench/m);
+    }
+    expect(benchProcesses()).toEqual([]);
+  }, 60_000);
 });
