@@ -8,9 +8,10 @@ export type RoomEvent =
   | PresenceGapEvent;
 
 /**
- * The broker could not keep this room's events in order for this replica (a
- * buffer past its bound while it reconnected): its members here are closed
- * with 1013 to reconnect with `since`, which loses nothing.
+ * The broker could not continue this room's events for this replica without
+ * a possible gap (a buffer past its bound while it reconnected, or a log that
+ * lost where this replica was): its members here are closed with 1013 to
+ * reconnect with `since`, and their welcome says whether they missed anything.
  */
 export interface ResetEvent {
   readonly type: 'reset';

@@ -30,8 +30,10 @@ interface Subscription {
  * per room held. After the subscriber reconnects it subscribes every room
  * again and delivers, from the stream, what was published while it was away,
  * then the live events that arrived meanwhile, so each listener sees the
- * room's one order without a gap. Presence events sent while it was away are
- * lost: each listener is told so (`presence-gap`).
+ * room's one order without a gap, or is told that it cannot (`reset`) when
+ * the log no longer holds where it was: Redis restarted without its data,
+ * and a message acked just before may have died with it. Presence events sent
+ * while it was away are lost: each listener is told so (`presence-gap`).
  */
 export class RoomSubscriptions {
   private readonly byChannel = new Map<string, Subscription>();
@@ -128,38 +130,58 @@ export class RoomSubscriptions {
     }
     if (!subscription.held) deliver(subscription, event);
     else if (subscription.held.length < this.options.maxHeldEvents) subscription.held.push(event);
-    else this.reset(subscription, event);
+    else this.reset(subscription, [...subscription.held, event], `more than ${this.options.maxHeldEvents} events held while reconnecting to Redis`);
   }
 
   /**
-   * Too many live events came while the gap was still unread (the commands
-   * connection is down): drop them, tell the listener (its members reconnect
-   * with `since` and lose nothing), and deliver live from after the last one
-   * dropped, with no gap read for this room.
+   * This room's order cannot be continued here without a gap: too many live
+   * events came while the gap was unread (the commands connection is down), or
+   * the log no longer holds the last message delivered here. Drops what is
+   * held, tells the listener (its members reconnect with `since`, which says
+   * whether anything may be missing), and delivers live from after the last
+   * event dropped.
    */
-  private reset(s: Subscription, overflowing: RoomEvent): void {
-    const dropped = [...(s.held ?? []), overflowing];
+  private reset(s: Subscription, dropped: RoomEvent[], reason: string): void {
     s.held = null;
     for (const event of dropped) {
       const id = event.type === 'message' ? parseMessageId(event.message.id) : null;
       if (id && (!s.delivered || compareMessageIds(id, s.delivered) > 0)) s.delivered = id;
     }
-    this.options.log.warn({ room: s.room, dropped: dropped.length }, 'dropped the events held while reading a gap, past the bound; the room’s members here reconnect');
-    s.listener({ type: 'reset', reason: `more than ${this.options.maxHeldEvents} events held while reconnecting to Redis` });
+    this.options.log.warn({ room: s.room, dropped: dropped.length, reason }, 'reset a room: its members here reconnect');
+    s.listener({ type: 'reset', reason });
   }
 
   private async deliverGap(s: Subscription, generation: number): Promise<void> {
     // No gap to read: the room was reset, or subscribed on this very connection.
     if (s.held === null) return;
     const from = s.delivered ?? s.floor;
-    const { log } = roomKeys(s.room);
-    const entries: StreamEntry[] = await this.connections.commands.xrange(log, from ? `(${formatMessageId(from)}` : '-', '+');
+    const read = await this.readAfter(s.room, from);
     // A newer reconnect holds these events now and reads its own gap; a reset or unsubscribe dropped them.
     if (generation !== this.resyncs || s.held === null || this.byChannel.get(s.channel) !== s) return;
-    for (const entry of entries) deliver(s, { type: 'message', message: decodeEntry(s.room, entry) });
+    if (read === 'not held') {
+      // Redis lost its data (a restart without persistence) or trimmed past it: a
+      // message acked to its sender may never have reached this replica, and
+      // nothing left can prove otherwise.
+      return this.reset(s, s.held, 'the room’s log no longer holds the last message delivered here (Redis lost its data, or trimmed past it)');
+    }
+    for (const entry of read) deliver(s, { type: 'message', message: decodeEntry(s.room, entry) });
     const held = s.held;
     s.held = null;
     for (const event of held) deliver(s, event);
+  }
+
+  /** The log after `from`, in one transaction with the check that it still holds `from` (so no trim falls between). */
+  private async readAfter(room: string, from: MessageId | null): Promise<StreamEntry[] | 'not held'> {
+    const { log } = roomKeys(room);
+    const { commands } = this.connections;
+    if (!from) return commands.xrange(log, '-', '+');
+    const id = formatMessageId(from);
+    const replies = (await commands.multi().xrange(log, id, id).xrange(log, `(${id}`, '+').exec()) ?? [];
+    const [held, after] = replies.map(([err, value]) => {
+      if (err) throw err;
+      return value as StreamEntry[];
+    });
+    return held && held.length > 0 ? (after ?? []) : 'not held';
   }
 }
 
