@@ -136,3 +136,25 @@ it.runIf(redisAvailable())(
   },
   30_000,
 );
+
+it.runIf(redisAvailable())(
+  'lists its own members while Redis does not hold them yet, as after an empty restart before they are recorded again',
+  async () => {
+    const redis = await RedisServer.start();
+    opened.push({ close: () => redis.stop() });
+    const a = await broker(redis, 'a');
+    const b = await broker(redis, 'b');
+    const ann = { id: 'c_ann', name: 'ann' };
+    const bob = { id: 'c_bob', name: 'bob' };
+    await a.join('forgetful', ann);
+    await b.join('forgetful', bob);
+    const admin = new Redis(redis.url);
+    opened.push({ close: async () => admin.disconnect() });
+    await admin.del('chat:{forgetful}:members');
+
+    // Each replica vouches for the members it holds; the other's come back when it records them.
+    expect((await a.members('forgetful')).map((m) => m.name)).toEqual(['ann']);
+    expect((await b.members('forgetful')).map((m) => m.name)).toEqual(['bob']);
+  },
+  30_000,
+);

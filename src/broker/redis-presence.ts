@@ -74,10 +74,19 @@ export class RedisPresence {
     }
   }
 
-  /** Everyone in the room on a living incarnation, once the dead ones were swept. */
+  /**
+   * Everyone in the room on a living incarnation, once the dead ones were
+   * swept, and this replica's own members whether Redis holds them yet or not:
+   * after Redis restarted empty, restore() records them one by one, and a
+   * welcome read meanwhile must still list them.
+   */
   async members(room: string): Promise<MemberInfo[]> {
-    const living = await this.sweepDeadIncarnations(room);
-    return living.map(publicMember);
+    const living = (await this.sweepDeadIncarnations(room)).map(publicMember);
+    const own = this.local.get(room);
+    if (!own) return living;
+    const listed = new Set(living.map((m) => m.id));
+    for (const member of own.values()) if (!listed.has(member.id)) living.push(publicMember(member));
+    return living;
   }
 
   /**
