@@ -47,13 +47,15 @@ export class ServiceProcess {
   /** Waits until the output matches, or fails (with the output) when the process exits first. */
   async waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
-    let exited = false;
-    void this.exited.then(() => (exited = true));
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+    void this.exited.then((how) => (exited = how));
+    // In the error itself: a caller that stops the process on failure also drops its logs.
+    const tail = () => `; its output ended:\n${this.output.slice(-2000)}`;
     for (;;) {
       const match = this.output.match(pattern);
       if (match) return match;
-      if (exited) throw new Error(`${this.name} exited before printing ${pattern}`);
-      if (Date.now() > deadline) throw new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms`);
+      if (exited) throw new Error(`${this.name} exited (${JSON.stringify(exited)}) before printing ${pattern}${tail()}`);
+      if (Date.now() > deadline) throw new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms${tail()}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
