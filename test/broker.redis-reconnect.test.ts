@@ -3,11 +3,12 @@ import { afterEach, expect, it } from 'vitest';
 import { RedisBroker } from '../src/broker/redis.ts';
 import { compareIdText } from '../src/protocol/index.ts';
 import type { RoomEvent } from '../src/broker/broker.ts';
-import { RedisServer, redisAvailable } from './support/redis-server.ts';
+import { RedisServer, redisAvailable, redisWithUser } from './support/redis-server.ts';
 import { eventually } from './support/eventually.ts';
 import { quietLog } from './support/room-world.ts';
 
 const from = { id: 'c_x', name: 'x' };
+const PASSWORD = 'lag-Secret-3e9f';
 const opened: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
   for (const o of opened.splice(0).reverse()) await o.close();
@@ -28,7 +29,10 @@ it.runIf(redisAvailable())(
     const a = await broker(redis, 'a');
     const events: RoomEvent[] = [];
     const seen = () => events.filter((e) => e.type === 'message').map((e) => e.message.text);
-    // A room with no message yet: there is no last message whose loss could hide another.
+    // A room with no message yet reads the whole new log, without a reset: its
+    // members hold no `since` that a reset could answer with `recovered: false`
+    // (a first message acked and lost in the crash is a gap the protocol has no
+    // way to tell a member without `since`).
     await a.subscribe('gap', (e: RoomEvent) => events.push(e));
 
     await redis.kill();
@@ -133,6 +137,65 @@ it.runIf(redisAvailable())(
     const after = await a.publish({ room: 'skew', from, text: 'after the loss' });
     expect(compareIdText(after.id, before.id)).toBeGreaterThan(0);
     await eventually(() => expect(seen).toEqual([before.id, after.id]));
+  },
+  30_000,
+);
+
+it.runIf(redisAvailable())(
+  'after Redis comes back empty, resets a room subscribed after its last message, with nothing delivered here since',
+  async () => {
+    const redis = await RedisServer.start();
+    opened.push({ close: () => redis.stop() });
+    const a = await broker(redis, 'a');
+    const c = await broker(redis, 'c');
+    for (let i = 0; i < 3; i++) await c.publish({ room: 'floored', from, text: `before ${i}` });
+    const events: RoomEvent[] = [];
+    const kinds = () => events.filter((e) => e.type !== 'presence-gap').map((e) => (e.type === 'message' ? e.message.text : e.type));
+    // Its gap read would start from the log's end as it subscribed ('before 2'), which the restart loses.
+    await a.subscribe('floored', (e) => events.push(e));
+
+    await redis.kill();
+    await eventually(() => expect(a.isReady()).toBe(false));
+    await redis.restart();
+    await eventually(() => expect(kinds()).toEqual(['reset']), 10_000);
+    await eventually(() => expect(c.isReady()).toBe(true), 10_000);
+    await c.publish({ room: 'floored', from, text: 'after' });
+    await eventually(() => expect(kinds()).toEqual(['reset', 'after']));
+  },
+  30_000,
+);
+
+it.runIf(redisAvailable())(
+  'resets a room whose log holds the id last delivered here under another message (Redis lost its data with its clock behind the ids)',
+  async () => {
+    // b runs as its own user, so the test can keep its subscriber out (SUBSCRIBE refused): it lags one message behind.
+    const { redis, admin, userUrl } = await redisWithUser('lag', PASSWORD, (o) => opened.push(o));
+    const a = new RedisBroker({ url: redis.url, instance: 'a', historySize: 1000, log: quietLog });
+    const b = new RedisBroker({ url: userUrl, instance: 'b', historySize: 1000, log: quietLog });
+    opened.push(a, b);
+    await eventually(() => expect(a.isReady() && b.isReady()).toBe(true));
+    const events: RoomEvent[] = [];
+    const kinds = () => events.filter((e) => e.type !== 'presence-gap').map((e) => (e.type === 'message' ? e.message.text : e.type));
+    await a.subscribe('skewed', (e) => events.push(e));
+    const seenByB: string[] = [];
+    await b.subscribe('skewed', (e) => e.type === 'message' && seenByB.push(e.message.id));
+    // As if the log had been written while Redis's clock ran a minute ahead.
+    await admin.xadd('chat:{skewed}:log', `${Date.now() + 60_000}-0`, 'm', JSON.stringify({ from, text: 'old' }));
+    const one = await a.publish({ room: 'skewed', from, text: 'one' });
+    await eventually(() => expect(seenByB).toEqual([one.id]));
+
+    await admin.call('ACL', 'SETUSER', 'lag', '-subscribe');
+    await admin.call('CLIENT', 'KILL', 'USER', 'lag', 'TYPE', 'pubsub');
+    const two = await a.publish({ room: 'skewed', from, text: 'two' });
+    await eventually(() => expect(kinds()).toEqual(['one', 'two']));
+
+    // Redis loses its data; b, one behind, publishes first: its floor gives the new message two's id.
+    await admin.flushall();
+    await eventually(() => expect(b.isReady()).toBe(true));
+    const other = await b.publish({ room: 'skewed', from, text: 'not two' });
+    expect(other.id).toBe(two.id);
+    await admin.call('CLIENT', 'KILL', 'USER', 'default', 'TYPE', 'pubsub');
+    await eventually(() => expect(kinds()).toEqual(['one', 'two', 'reset']), 10_000);
   },
   30_000,
 );

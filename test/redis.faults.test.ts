@@ -70,12 +70,18 @@ describe.runIf(redisAvailable())('faults', () => {
 
     // Back with `since`: not recovered (the message it names is gone), and whole from there on.
     const since = published.at(-1)!;
-    const again = [];
-    for (const [replica, name] of [[one, 'alice'], [one, 'carol'], [two, 'bob'], [two, 'sender']] as const) {
-      again.push(await join(replica, name, 'faults', { since }));
+    const sender2 = await join(two, 'sender', 'faults', { since });
+    // Sent before the others are back: their backlogs bring them.
+    const between: string[] = [];
+    for (let i = 0; i < 5; i++) between.push((await sender2.client.say(`between ${i}`)).id);
+    const again = [sender2];
+    for (const [replica, name] of [[one, 'alice'], [one, 'carol'], [two, 'bob']] as const) {
+      const member = await join(replica, name, 'faults', { since });
+      expect({ member: name, backlog: member.backlog.map((m) => m.id) }).toEqual({ member: name, backlog: between });
+      again.push(member);
     }
     for (const m of again) expect({ member: m.welcome.you.name, recovered: m.welcome.recovered }).toEqual({ member: m.welcome.you.name, recovered: false });
-    const [alice2, carol2, bob2, sender2] = again as [(typeof again)[0], (typeof again)[0], (typeof again)[0], (typeof again)[0]];
+    const [, alice2, carol2, bob2] = again as [(typeof again)[0], (typeof again)[0], (typeof again)[0], (typeof again)[0]];
     const after: string[] = [];
     for (let i = 0; i < 20; i++) {
       const ack = await sender2.client.say(`after ${i}`);
@@ -86,10 +92,10 @@ describe.runIf(redisAvailable())('faults', () => {
     expect(await alice2.client.say('back again')).toMatchObject({ type: 'ack', ref: expect.any(String) });
     for (const member of [alice2, carol2, bob2]) {
       const fromSender = (f: any) => f.type === 'message' && f.from.name === 'sender';
-      await eventually(() => expect(member.client.received.filter(fromSender).length).toBeGreaterThanOrEqual(after.length)).catch(() => {});
+      await eventually(() => expect(member.client.received.filter(fromSender).length).toBeGreaterThanOrEqual(between.length + after.length)).catch(() => {});
       expect({ member: member.welcome.you.name, ids: member.client.received.filter(fromSender).map((m) => m.id) }).toEqual({
         member: member.welcome.you.name,
-        ids: after,
+        ids: [...between, ...after],
       });
     }
     // Redis came back empty: both replicas recorded their members again.

@@ -39,6 +39,8 @@ export class RedisPresence {
    * holds no one there, and forgets them once swept.
    */
   private readonly unswept = new Set<string>();
+  /** Members whose first record is under way: not listed until Redis has them (a failed record never is). */
+  private readonly joining = new Set<MemberInfo>();
   /** Whether this incarnation said it was alive before: its key missing later means it lapsed. */
   private saidAlive = false;
 
@@ -52,6 +54,7 @@ export class RedisPresence {
     let members = this.local.get(room);
     if (!members) this.local.set(room, (members = new Map()));
     members.set(member.id, member);
+    this.joining.add(member);
     try {
       await this.connections.run('join', () => this.record(room, member, true));
     } catch (err) {
@@ -59,6 +62,8 @@ export class RedisPresence {
       members.delete(member.id);
       if (members.size === 0) this.local.delete(room);
       throw err;
+    } finally {
+      this.joining.delete(member);
     }
   }
 
@@ -76,16 +81,16 @@ export class RedisPresence {
 
   /**
    * Everyone in the room on a living incarnation, once the dead ones were
-   * swept, and this replica's own members whether Redis holds them yet or not:
-   * after Redis restarted empty, restore() records them one by one, and a
-   * welcome read meanwhile must still list them.
+   * swept, and this replica's own members recorded once, whether Redis holds
+   * them now or not: after Redis restarted empty, restore() records them one
+   * by one, and a welcome read meanwhile must still list them.
    */
   async members(room: string): Promise<MemberInfo[]> {
     const living = (await this.sweepDeadIncarnations(room)).map(publicMember);
     const own = this.local.get(room);
     if (!own) return living;
     const listed = new Set(living.map((m) => m.id));
-    for (const member of own.values()) if (!listed.has(member.id)) living.push(publicMember(member));
+    for (const member of own.values()) if (!listed.has(member.id) && !this.joining.has(member)) living.push(publicMember(member));
     return living;
   }
 

@@ -1,4 +1,4 @@
-import { type MessageId, compareMessageIds, formatMessageId, parseMessageId } from '../protocol/index.ts';
+import { type ChatMessage, type MessageId, compareMessageIds, formatMessageId, parseMessageId } from '../protocol/index.ts';
 import type { Logger } from '../logger.ts';
 import type { RoomEvent, RoomListener } from './broker.ts';
 import { type StreamEntry, decodeEntry, decodeEvent } from './redis-codec.ts';
@@ -21,6 +21,12 @@ interface Subscription {
   delivered: MessageId | null;
   /** The end of the log when the subscription began: where a gap read starts if nothing was delivered. */
   floor: MessageId | null;
+  /**
+   * The message at `delivered`, or else at `floor`: a gap read checks that the
+   * log still holds this very message there, not just its id (after Redis lost
+   * its data with its clock behind, a new message can be given an old id).
+   */
+  last: ChatMessage | null;
   /** While a gap is read after a reconnect, live events wait here; null when none is being read. */
   held: RoomEvent[] | null;
 }
@@ -55,13 +61,14 @@ export class RoomSubscriptions {
 
   async subscribe(room: string, listener: RoomListener): Promise<void> {
     const { channel, log } = roomKeys(room);
-    const subscription: Subscription = { room, channel, listener, delivered: null, floor: null, held: null };
+    const subscription: Subscription = { room, channel, listener, delivered: null, floor: null, last: null, held: null };
     this.byChannel.set(channel, subscription);
     const { commands, subscriber } = this.connections;
     try {
       await this.connections.run('subscribe', () => subscriber.subscribe(channel));
       const [last] = await this.connections.run('subscribe', () => commands.xrevrange(log, '+', '-', 'COUNT', 1));
       subscription.floor = last ? parseMessageId(last[0]) : null;
+      subscription.last = last ? decodeEntry(room, last) : null;
     } catch (err) {
       if (this.byChannel.get(channel) === subscription) this.byChannel.delete(channel);
       throw err;
@@ -144,8 +151,12 @@ export class RoomSubscriptions {
   private reset(s: Subscription, dropped: RoomEvent[], reason: string): void {
     s.held = null;
     for (const event of dropped) {
-      const id = event.type === 'message' ? parseMessageId(event.message.id) : null;
-      if (id && (!s.delivered || compareMessageIds(id, s.delivered) > 0)) s.delivered = id;
+      if (event.type !== 'message') continue;
+      const id = parseMessageId(event.message.id);
+      if (id && (!s.delivered || compareMessageIds(id, s.delivered) > 0)) {
+        s.delivered = id;
+        s.last = event.message;
+      }
     }
     this.options.log.warn({ room: s.room, dropped: dropped.length, reason }, 'reset a room: its members here reconnect');
     s.listener({ type: 'reset', reason });
@@ -155,7 +166,7 @@ export class RoomSubscriptions {
     // No gap to read: the room was reset, or subscribed on this very connection.
     if (s.held === null) return;
     const from = s.delivered ?? s.floor;
-    const read = await this.readAfter(s.room, from);
+    const read = await this.readAfter(s.room, from, s.last);
     // A newer reconnect holds these events now and reads its own gap; a reset or unsubscribe dropped them.
     if (generation !== this.resyncs || s.held === null || this.byChannel.get(s.channel) !== s) return;
     if (read === 'not held') {
@@ -170,8 +181,8 @@ export class RoomSubscriptions {
     for (const event of held) deliver(s, event);
   }
 
-  /** The log after `from`, in one transaction with the check that it still holds `from` (so no trim falls between). */
-  private async readAfter(room: string, from: MessageId | null): Promise<StreamEntry[] | 'not held'> {
+  /** The log after `from`, in one transaction with the check that it still holds `message` at `from` (so no trim falls between). */
+  private async readAfter(room: string, from: MessageId | null, message: ChatMessage | null): Promise<StreamEntry[] | 'not held'> {
     const { log } = roomKeys(room);
     const { commands } = this.connections;
     if (!from) return commands.xrange(log, '-', '+');
@@ -181,7 +192,9 @@ export class RoomSubscriptions {
       if (err) throw err;
       return value as StreamEntry[];
     });
-    return held && held.length > 0 ? (after ?? []) : 'not held';
+    const found = held?.[0] ? decodeEntry(room, held[0]) : null;
+    if (!found || (message && (found.from.id !== message.from.id || found.text !== message.text))) return 'not held';
+    return after ?? [];
   }
 }
 
@@ -192,6 +205,7 @@ function deliver(s: Subscription, event: RoomEvent): void {
     // After a gap read, live copies of what it delivered are dropped here.
     if (s.delivered && compareMessageIds(id, s.delivered) <= 0) return;
     s.delivered = id;
+    s.last = event.message;
   }
   s.listener(event);
 }
