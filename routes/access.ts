@@ -4,7 +4,7 @@ import { type TokenClaims, grantsRoom } from '../src/auth/claims.ts';
 import { type AuthSettings, type TokenVerifier, createTokenVerifier } from '../src/auth/token-verifier.ts';
 import { ProtocolError } from '../src/protocol/index.ts';
 
-/** Who may connect (PROTOCOL.md v1.1): the token key and the Origin allow-list, each absent when off. */
+/** Who may connect (docs/protocol.md v1.1): the token key and the Origin allow-list, each absent when off. */
 export interface Access {
   readonly verifier: TokenVerifier | undefined;
   readonly originAllowed: ((origin: string | undefined) => boolean) | undefined;

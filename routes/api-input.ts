@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { Page, PageRequest, PublishRequest } from '../src/broker/broker.ts';
 import { type ChatMessage, ProtocolError, parseClientFrame, parseConnectRequest, parseDisplayName, parseMessageId, publicMember } from '../src/protocol/index.ts';
 
-/** The HTTP API's input, checked as PROTOCOL.md "HTTP API (v1.1)" says: anything else is 400 `bad_request`. */
+/** The HTTP API's input, checked as docs/protocol.md "HTTP API (v1.1)" says: anything else is 400 `bad_request`. */
 
 const DEFAULT_PAGE_LIMIT = 50;
 const MAX_PAGE_LIMIT = 200;

@@ -9,7 +9,7 @@ import type { RoomService } from './room-service.ts';
 export type ApiKeySource = (c: Context) => string | undefined;
 
 /**
- * PROTOCOL.md "HTTP API (v1.1)", for an application's own servers: publish
+ * docs/protocol.md "HTTP API (v1.1)", for an application's own servers: publish
  * into a room, page through its history, list its members. Every `/api` route
  * answers 404 while no API_KEY is set; else the key is checked before anything
  * else (401), then the room, body and query (400), then the broker (503).

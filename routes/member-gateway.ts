@@ -10,7 +10,7 @@ export interface MemberGateway {
   isReady(): boolean;
   /**
    * Answers a request that passed the shared checks: the upgrade, or a thrown
-   * ProtocolError, in PROTOCOL.md's order: a replica refuses an address at its
+   * ProtocolError, in docs/protocol.md's order: a replica refuses an address at its
    * cap (429 `rate_limited`), then its own connection limit (503 `overloaded`),
    * then a broker it cannot reach (503 `unavailable`).
    */

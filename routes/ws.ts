@@ -6,7 +6,7 @@ import type { MemberGateway } from './member-gateway.ts';
 
 /**
  * `GET /ws/:room`: every check runs before the upgrade, so a refusal is plain
- * HTTP with a JSON body, in PROTOCOL.md's order: 400 (room, name, upgrade),
+ * HTTP with a JSON body, in docs/protocol.md's order: 400 (room, name, upgrade),
  * 403 origin, 401 token, 403 room grant; then the gateway's own (429, 503).
  */
 export function createWebSocketRoute(gateway: MemberGateway, access: AccessSource): Hono {
@@ -44,7 +44,7 @@ const SUBPROTOCOL = /^[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+[ \t]*$/;
  * anything. Every reason `ws` refuses is here (handleUpgrade in
  * node_modules/ws/lib/websocket-server.js, and lib/subprotocol.js), because
  * on Node a request ws refuses after the app accepted it gets ws's bare 400,
- * without PROTOCOL.md's JSON body (see src/node/websocket-server.ts). Hono
+ * without docs/protocol.md's JSON body (see src/node/websocket-server.ts). Hono
  * routes HEAD to this GET handler, so the method is checked too.
  */
 function handshakeProblem(method: string, headers: Headers): string | undefined {

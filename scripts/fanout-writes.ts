@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     cpu0 = cpuSeconds(pid);
     const burstWrites = await countWrites(pid, async () => {
       for (let b = 1; b <= BURSTS; b++) {
-        // A connection may send 100 frames a second (PROTOCOL.md); a burst a second keeps senders under it.
+        // A connection may send 100 frames a second (docs/protocol.md); a burst a second keeps senders under it.
         if (b > 1) await new Promise((r) => setTimeout(r, 1000));
         for (let s = 0; s < SENDERS; s++) {
           for (let k = 0; k < PER_SENDER; k++) members[s]!.ws.send(JSON.stringify({ type: 'message', text: `${text} ${b}.${s}.${k}` }));

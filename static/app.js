@@ -9,7 +9,7 @@ const ROOM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const NAME_MAX = 32;
 const TEXT_MAX = 2000;
 const MAX_MESSAGES = 500;
-const BACKLOG_MAX = 50;   // a welcome without `since` brings at most the latest 50 (PROTOCOL.md)
+const BACKLOG_MAX = 50;   // a welcome without `since` brings at most the latest 50 (docs/protocol.md)
 const PAGE_SIZE = 50;     // messages per "Load older messages"
 const NOTICE_MS = 5000;
 /** Failed asks of tokenUrl in a row before the page says the session is over. */
@@ -233,7 +233,7 @@ function renderMembers() {
     }
     return li;
   });
-  // A big room lists only some of its members (PROTOCOL.md "Big rooms").
+  // A big room lists only some of its members (docs/protocol.md "Big rooms").
   if (state.memberCount > state.members.length) {
     const more = document.createElement('li');
     more.className = 'more';

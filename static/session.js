@@ -1,4 +1,4 @@
-// The page's token (PROTOCOL.md "Who may connect"): taken from the address,
+// The page's token (docs/protocol.md "Who may connect"): taken from the address,
 // kept for this tab, renewed from a `tokenUrl`. The page reads a token only to
 // show its name and to time its renewal; the server is what checks it.
 

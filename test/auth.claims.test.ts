@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkClaims, grantsRoom } from '../src/auth/claims.ts';
 import { ProtocolError } from '../src/protocol/index.ts';
 
-/** PROTOCOL.md "Who may connect": the claims of a token whose signature was already verified. */
+/** docs/protocol.md "Who may connect": the claims of a token whose signature was already verified. */
 const NOW = 1_800_000_000;
 const valid = { sub: 'u1', exp: NOW + 60 };
 

@@ -4,7 +4,7 @@ import { startReplicaProcess } from './support/replica-processes.ts';
 import { TestClient } from './support/test-client.ts';
 
 /**
- * PROTOCOL.md "What the server keeps": nothing a client sends is written to a
+ * docs/protocol.md "What the server keeps": nothing a client sends is written to a
  * log except its room name and member id; a token least of all. A replica
  * process at LOG_LEVEL=debug meets tokens in every place one can come:
  * accepted, refused, expiring, refreshed, and on routes that fail.

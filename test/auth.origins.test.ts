@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllowedOrigins } from '../src/auth/allowed-origins.ts';
 import { parseConfig } from '../src/config/config.ts';
 
-/** PROTOCOL.md "Origins": ALLOWED_ORIGINS, read once at start. */
+/** docs/protocol.md "Origins": ALLOWED_ORIGINS, read once at start. */
 describe('ALLOWED_ORIGINS', () => {
   it('is off when absent or empty: no check at all, any Origin is accepted', () => {
     expect(parseAllowedOrigins(undefined)).toBeUndefined();

@@ -6,7 +6,7 @@ import { ConfigError, parseConfig } from '../src/config/config.ts';
 import { ProtocolError } from '../src/protocol/index.ts';
 import { type PublicKeyAlgorithm, hmac, keyPair, mint, unsigned } from './conformance/tokens.ts';
 
-/** PROTOCOL.md "Who may connect": the one configured key, read once at start, and the tokens it accepts. */
+/** docs/protocol.md "Who may connect": the one configured key, read once at start, and the tokens it accepts. */
 const SECRET = 's'.repeat(32);
 
 /** What the verifier says of a token: its claims, or the code it was refused with. */

@@ -140,7 +140,7 @@ describe('closing from a welcome listener', () => {
   });
 });
 
-describe('frames that are JSON but not what PROTOCOL.md says', () => {
+describe('frames that are JSON but not what docs/protocol.md says', () => {
   it('are ignored and counted, throw nothing, and move no id', async () => {
     const net = fakeSockets();
     const r = record(connectRoom('http://h', 'r', { WebSocket: net.WebSocket }));

@@ -3,7 +3,7 @@ import { parseConfig } from '../src/config/config.ts';
 
 const parse = (env: Record<string, string>) => parseConfig(env, { instanceId: 'test' });
 
-it('defaults the v1.1 limits as PROTOCOL.md gives them', () => {
+it('defaults the v1.1 limits as docs/protocol.md gives them', () => {
   expect(parse({})).toMatchObject({
     maxConnections: 10_000,
     maxConnectionsPerIp: 0,

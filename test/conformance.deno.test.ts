@@ -2,7 +2,7 @@ import { describeProtocolConformance } from './conformance/protocol-suite.ts';
 import { denoAvailable, startDenoProcess } from './support/deno-process.ts';
 import type { ServiceProcess } from './support/service-process.ts';
 
-/** `npm run start:deno` with the in-memory broker, over real sockets: PROTOCOL.md's conformance suite. */
+/** `npm run start:deno` with the in-memory broker, over real sockets: docs/protocol.md's conformance suite. */
 let deno: ServiceProcess;
 
 if (denoAvailable()) {

@@ -3,7 +3,7 @@ import { type Config, parseConfig } from '../src/config/config.ts';
 import { describeProtocolConformance } from './conformance/protocol-suite.ts';
 import { startReplicas, type ReplicaSet } from './support/replicas.ts';
 
-/** The Node server with its in-memory broker: PROTOCOL.md's conformance suite, every row. */
+/** The Node server with its in-memory broker: docs/protocol.md's conformance suite, every row. */
 let set: ReplicaSet;
 
 describeProtocolConformance({

@@ -3,7 +3,7 @@ import { startEdgeProcess } from './support/edge-process.ts';
 
 /**
  * The Worker and one Durable Object per room, in workerd under `wrangler dev`,
- * over real sockets: PROTOCOL.md's conformance suite.
+ * over real sockets: docs/protocol.md's conformance suite.
  */
 describeProtocolConformance(
   {

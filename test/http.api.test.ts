@@ -5,7 +5,7 @@ import { redisAvailable } from './support/redis-server.ts';
 import { startRedisPair, waitReady, type RedisPair } from './support/replica-processes.ts';
 
 /**
- * PROTOCOL.md "HTTP API (v1.1)" where only Node shows it: two replica
+ * docs/protocol.md "HTTP API (v1.1)" where only Node shows it: two replica
  * processes over one Redis (members on both, a message published on one),
  * and a Redis that dies. The rows every runtime meets are in
  * test/conformance/api-suite.ts.

@@ -32,7 +32,7 @@ describe('a Node replica refuses before the upgrade, with the JSON error body', 
     expect([res.status, (await res.json()).error.code]).toEqual([400, 'bad_request']);
   });
 
-  it('in PROTOCOL.md order: 400, then 429 per-address cap, then 503 overloaded, then 503 unavailable', async () => {
+  it('in docs/protocol.md order: 400, then 429 per-address cap, then 503 overloaded, then 503 unavailable', async () => {
     set = await startReplicas(1, { maxConnections: 1, maxConnectionsPerIp: 1 });
     const { client } = await TestClient.join(set.wsUrl(0, 'lobby'));
     set.bus.setAvailable(false);

@@ -4,7 +4,7 @@ import type { ServiceProcess } from './support/service-process.ts';
 import { LIVENESS_ENV, quietMemberStays, silentMemberIsDropped } from './support/liveness-checks.ts';
 
 /**
- * PROTOCOL.md "Liveness" on `npm run start:deno`, with short settings. Deno
+ * docs/protocol.md "Liveness" on `npm run start:deno`, with short settings. Deno
  * pings only a quiet socket, at half IDLE_TIMEOUT_MS (see src/deno/main.ts).
  */
 describe.skipIf(!denoAvailable())('liveness on Deno', () => {

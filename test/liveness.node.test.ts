@@ -3,7 +3,7 @@ import { startReplicas, type ReplicaSet } from './support/replicas.ts';
 import { TestClient } from './support/test-client.ts';
 import { IDLE_TIMEOUT_MS, PING_INTERVAL_MS, quietMemberStays, silentMemberIsDropped } from './support/liveness-checks.ts';
 
-/** PROTOCOL.md "Liveness" on a Node replica, with short settings. */
+/** docs/protocol.md "Liveness" on a Node replica, with short settings. */
 let set: ReplicaSet;
 beforeAll(async () => {
   set = await startReplicas(1, { pingIntervalMs: PING_INTERVAL_MS, idleTimeoutMs: IDLE_TIMEOUT_MS });

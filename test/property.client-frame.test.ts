@@ -5,17 +5,17 @@ import { parseClientFrame, parseConnectRequest, parseDisplayName, ProtocolError 
 /**
  * The parsers at the protocol's boundary, over inputs no one thought of: they
  * answer every string with a value or a `bad_request` ProtocolError, and what
- * they accept obeys PROTOCOL.md. The oracles below are written from
- * PROTOCOL.md, not from the code: code points by the string iterator, the
+ * they accept obeys docs/protocol.md. The oracles below are written from
+ * docs/protocol.md, not from the code: code points by the string iterator, the
  * forbidden name characters by Unicode's own Cc property.
  */
 
 const RUNS = { numRuns: 1000 };
 
-/** Code points, as PROTOCOL.md counts characters (a lone surrogate is one). */
+/** Code points, as docs/protocol.md counts characters (a lone surrogate is one). */
 const chars = (s: string) => [...s].length;
 
-/** PROTOCOL.md "Fine points": Cc, the bidirectional controls, the zero-width characters. */
+/** docs/protocol.md "Fine points": Cc, the bidirectional controls, the zero-width characters. */
 const FORBIDDEN_IN_NAMES = /[\p{Cc}\u202A-\u202E\u2066-\u2069\u200B-\u200D\u2060\uFEFF]/u;
 
 /** Any code point, lone surrogates included, weighted towards the ones the rules are about. */
@@ -125,7 +125,7 @@ describe('parseClientFrame over any string', () => {
     );
   });
 
-  it('accepts every message PROTOCOL.md allows, and refuses every other with bad_request', () => {
+  it('accepts every message docs/protocol.md allows, and refuses every other with bad_request', () => {
     fc.assert(
       fc.property(frameLike, (object) => {
         const result = parseOrThrowFailure(JSON.stringify(object));
@@ -173,7 +173,7 @@ const nameText = fc.oneof(
 );
 
 describe('names over any string', () => {
-  it('parseDisplayName gives the trimmed name, anon for white space, or bad_request: exactly as PROTOCOL.md says', () => {
+  it('parseDisplayName gives the trimmed name, anon for white space, or bad_request: exactly as docs/protocol.md says', () => {
     fc.assert(
       fc.property(nameText, (raw) => {
         const result = nameOrRefusal(() => parseDisplayName(raw));

@@ -10,7 +10,7 @@ import { createRoomWorld, settle } from './support/room-world.ts';
  * sequences of what clients do, in any interleaving with the room's own
  * asynchronous steps (a member may send before its welcome, leave mid-publish,
  * or re-send a ref another one used). After each sequence the room has settled
- * and PROTOCOL.md's promises about messages are checked on what every fake
+ * and docs/protocol.md's promises about messages are checked on what every fake
  * socket received.
  */
 
@@ -130,7 +130,7 @@ describe('a room under random joins, leaves, sends, re-sent refs and closes, on 
     process.off('uncaughtException', record);
   });
 
-  it('keeps every promise PROTOCOL.md makes about messages', async () => {
+  it('keeps every promise docs/protocol.md makes about messages', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(action, { maxLength: 60 }), async (actions) => {
         const { clients, log } = await play(actions);

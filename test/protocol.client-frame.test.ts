@@ -3,7 +3,7 @@ import { ProtocolError, parseClientFrame } from '../src/protocol/index.ts';
 
 const long = (n: number, ch = 'a') => ch.repeat(n);
 
-describe('parseClientFrame accepts what PROTOCOL.md allows', () => {
+describe('parseClientFrame accepts what docs/protocol.md allows', () => {
   const good: Array<[string, string, unknown]> = [
     ['a ping', '{"type":"ping"}', { type: 'ping' }],
     ['a message', '{"type":"message","text":"Hello!"}', { type: 'message', text: 'Hello!' }],

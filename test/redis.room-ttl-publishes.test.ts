@@ -7,7 +7,7 @@ import { RedisServer, redisAvailable } from './support/redis-server.ts';
 import { quietLog } from './support/room-world.ts';
 
 const SHORT_TTL_MS = 2000;
-/** PROTOCOL.md: a room is forgotten within 5 s after its TTL. */
+/** docs/protocol.md: a room is forgotten within 5 s after its TTL. */
 const FORGOTTEN_WITHIN_MS = SHORT_TTL_MS + 5000;
 const LONG_TTL_MS = 60_000;
 const alice = { id: 'c_alice', name: 'alice' };

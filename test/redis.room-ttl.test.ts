@@ -8,7 +8,7 @@ import { eventually } from './support/eventually.ts';
 import { quietLog } from './support/room-world.ts';
 
 const TTL_MS = 2000;
-/** PROTOCOL.md: a room is forgotten within 5 s after its TTL. */
+/** docs/protocol.md: a room is forgotten within 5 s after its TTL. */
 const FORGOTTEN_WITHIN_MS = TTL_MS + 5000;
 const alice = { id: 'c_alice', name: 'alice' };
 

@@ -6,7 +6,7 @@ import { FakeSocket } from './support/fake-socket.ts';
 import { createRoomWorld, settle } from './support/room-world.ts';
 
 /**
- * PROTOCOL.md "Big rooms (v1.1)" in process, on two replicas of one bus, with
+ * docs/protocol.md "Big rooms (v1.1)" in process, on two replicas of one bus, with
  * PRESENCE_LIMIT 5: at or below it presence is as in v1; past it no `join` or
  * `leave` goes to anyone, and every member gets `count` when the count changed,
  * at most once a second (real time: the room throttles with Date.now and

@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 describe('two replicas on one in-memory broker, over real sockets', () => {
-  it('welcomes with the shape PROTOCOL.md gives', async () => {
+  it('welcomes with the shape docs/protocol.md gives', async () => {
     const { welcome: first } = await join(0, 'lobby', { name: '  alice  ' });
     const { welcome } = await join(1, 'lobby');
     expect(first.you.name).toBe('alice');

@@ -1,5 +1,5 @@
 /**
- * ALLOWED_ORIGINS (PROTOCOL.md "Origins"): a comma-separated list; scheme and
+ * ALLOWED_ORIGINS (docs/protocol.md "Origins"): a comma-separated list; scheme and
  * host compare without letter case, and a default port may be left out.
  * Returns a check, or undefined when no list is set (any Origin is accepted).
  * Throws an Error naming the first entry that is not an origin.

@@ -2,7 +2,7 @@ import { ProtocolError } from '../protocol/codes.ts';
 import { parseDisplayName } from '../protocol/display-name.ts';
 import { codePointLength, NAME_MAX_CHARS } from '../protocol/limits.ts';
 
-/** How far ahead of the server's clock `nbf` and `iat` may be (PROTOCOL.md "Who may connect"). */
+/** How far ahead of the server's clock `nbf` and `iat` may be (docs/protocol.md "Who may connect"). */
 const CLOCK_SKEW_SECONDS = 30;
 const SUB_MAX_CHARS = 64;
 
@@ -28,7 +28,7 @@ const refuse = (why: string): never => {
 };
 
 /**
- * The claims of a token whose signature was verified, checked as PROTOCOL.md
+ * The claims of a token whose signature was verified, checked as docs/protocol.md
  * says; else a 401 ProtocolError. The clock is not rounded: an `exp` of
  * 100.5 has passed at 100.6 s.
  */

@@ -1,7 +1,7 @@
 /**
  * Every Redis key and channel name, built here alone. The room is a hash tag
  * (`{room}`), so one room's keys share a Redis Cluster slot; room names cannot
- * contain braces (PROTOCOL.md's pattern), so the tag is always the whole name.
+ * contain braces (docs/protocol.md's pattern), so the tag is always the whole name.
  */
 export function roomKeys(room: string) {
   const tag = `chat:{${room}}`;

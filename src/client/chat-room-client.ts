@@ -16,7 +16,7 @@ type ChatMessage = frames.ChatMessage;
 type MemberInfo = frames.MemberInfo;
 type WelcomeFrame = frames.WelcomeFrame;
 
-/** A welcome without `since` brings the room's newest min(N, 50) messages (PROTOCOL.md "Backlog"). */
+/** A welcome without `since` brings the room's newest min(N, 50) messages (docs/protocol.md "Backlog"). */
 const RECENT_BACKLOG = 50;
 
 export class ChatRoomClient implements ChatRoom {

@@ -1,6 +1,6 @@
 /**
  * The shape of a server frame, checked field by field before the client uses
- * it: a frame that is JSON but not what PROTOCOL.md says (`{"type":"welcome"}`,
+ * it: a frame that is JSON but not what docs/protocol.md says (`{"type":"welcome"}`,
  * a message without `from`…) is ignored rather than trusted.
  */
 import type * as frames from '../protocol/frames.ts';

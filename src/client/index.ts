@@ -46,7 +46,7 @@
  * - `send` re-sends a message for at most 9 minutes after it was first sent
  *   (the server remembers a ref for 10); past that it rejects with code
  *   'expired'. `send(text, { ref })` re-sends one that an earlier room sent.
- * - A frame that is not what PROTOCOL.md says is ignored (`ignoredFrames`).
+ * - A frame that is not what docs/protocol.md says is ignored (`ignoredFrames`).
  */
 export type {
   AckFrame,

@@ -15,7 +15,7 @@ export interface ConnectionHooks {
   since(): string | null;
   status(s: RoomStatus): void;
   frame(frame: ServerFrame, askedSince: boolean): void;
-  /** A frame that is not what PROTOCOL.md says (not JSON, a wrong shape): ignored, counted. */
+  /** A frame that is not what docs/protocol.md says (not JSON, a wrong shape): ignored, counted. */
   badFrame(): void;
   /** The socket is gone: what was sent on it waits to go again. */
   dropped(): void;

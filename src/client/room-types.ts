@@ -60,7 +60,7 @@ export interface ChatRoom {
   readonly you: MemberInfo | null;
   readonly lastId: string | null;
   readonly status: RoomStatus;
-  /** Frames ignored because they were not what PROTOCOL.md says (not JSON, a wrong shape). */
+  /** Frames ignored because they were not what docs/protocol.md says (not JSON, a wrong shape). */
   readonly ignoredFrames: number;
 }
 

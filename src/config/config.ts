@@ -117,7 +117,7 @@ function idleTimeout(env: Env): number {
  * PEM is imported at start, by createTokenVerifier). Secrets are never echoed.
  */
 function authSettings(env: Env): AuthSettings {
-  // The key is the value's bytes as given (PROTOCOL.md), spaces included; only an empty one is unset.
+  // The key is the value's bytes as given (docs/protocol.md), spaces included; only an empty one is unset.
   if (env.AUTH_SECRET && present(env, 'AUTH_SECRET') === undefined) {
     throw new ConfigError('AUTH_SECRET is not valid: it is only white space (unset it to run without tokens)');
   }

@@ -2,7 +2,7 @@ import { ProtocolError } from './codes.ts';
 import { codePointLength, NAME_MAX_CHARS } from './limits.ts';
 
 /**
- * Characters a display name may not hold (PROTOCOL.md v1.1, "Fine points"):
+ * Characters a display name may not hold (docs/protocol.md v1.1, "Fine points"):
  * controls (Unicode Cc), bidirectional controls, and zero-width characters,
  * which let one member pose as another or reorder the text around a name.
  */

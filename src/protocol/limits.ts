@@ -1,4 +1,4 @@
-/** Limits that PROTOCOL.md fixes; the configurable ones are defaults only. */
+/** Limits that docs/protocol.md fixes; the configurable ones are defaults only. */
 export const ROOM_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 export const NAME_MAX_CHARS = 32;
 export const TEXT_MAX_CHARS = 2000;

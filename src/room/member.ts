@@ -40,7 +40,7 @@ interface Pending {
 
 /**
  * One connection in one room on this replica: what it sends us, in the order
- * PROTOCOL.md checks it, and what we send it. Until its welcome and backlog are
+ * docs/protocol.md checks it, and what we send it. Until its welcome and backlog are
  * out, everything for it waits in `pending`, so nothing overtakes the welcome.
  *
  * A replica holds tens of thousands of these, mostly idle: what only some
@@ -140,7 +140,7 @@ export class Member {
     this.reply(encodeError('bad_request', 'binary frames are not accepted; send JSON text'));
   }
 
-  /** A text data frame, checked in the order PROTOCOL.md gives. */
+  /** A text data frame, checked in the order docs/protocol.md gives. */
   receive(data: string): void {
     if (!this.admitFrame(utf8Length(data))) return;
     const frame = parseClientFrame(data);

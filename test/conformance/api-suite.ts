@@ -36,7 +36,7 @@ export async function callApi(port: number, method: string, path: string, call: 
 export const refused = (status: number, code: string): ApiAnswer => ({ status, body: { error: { code, message: expect.any(String) } } });
 
 /**
- * PROTOCOL.md "HTTP API (v1.1)" and the page's history route, over real
+ * docs/protocol.md "HTTP API (v1.1)" and the page's history route, over real
  * sockets against one runtime. One server of its own runs with API_KEY, a
  * token key and an Origin allow-list (each start costs seconds at the edge);
  * `main()` is the suite's server, which runs with none of them.
@@ -242,7 +242,7 @@ export function describeApiConformance(driver: ConformanceDriver, main: () => Se
         'before=1-0&after=1-0', 'after=1-0&before=1-0', 'before=&after=',
         'before=', 'before=abc', 'before=01-0', 'before=1-', 'before=1-01', 'before=99999999999999999999-0',
         'after=', 'after=1', 'after=-1-0',
-        // This implementation's reading where PROTOCOL.md is silent: a limit written as ids are, each parameter once.
+        // This implementation's reading where docs/protocol.md is silent: a limit written as ids are, each parameter once.
         'limit=050', 'limit=1&limit=500', 'after=1-0&after=zz', 'before=1-0&before=2-0',
       ]) {
         expect(await api('GET', `/api/rooms/${room}/messages?${query}`), query).toEqual(refused(400, 'bad_request'));

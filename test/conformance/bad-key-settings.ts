@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 
 /**
- * Key settings a server must refuse to start with (PROTOCOL.md "Who may
+ * Key settings a server must refuse to start with (docs/protocol.md "Who may
  * connect"): each gives one line on stderr and exit code 2, on every runtime
  * that reads them at start. `secret` is what that line must never show.
  */

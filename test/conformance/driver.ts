@@ -9,13 +9,13 @@ export type PlatformRow = 'malformed-handshake' | 'invalid-utf8' | 'server-close
 
 /**
  * How the conformance suite starts one runtime with its defaults (rate limit
- * 20 a second, frames of 16 KiB). The optional parts are rows of PROTOCOL.md
+ * 20 a second, frames of 16 KiB). The optional parts are rows of docs/protocol.md
  * that only some runtimes can meet; each says why where it is left out.
  */
 export interface ConformanceDriver {
   readonly runtime: string;
   /**
-   * Rows where the platform under our code breaks PROTOCOL.md, with why. They
+   * Rows where the platform under our code breaks docs/protocol.md, with why. They
    * still run, as tests expected to fail: one that starts passing fails the
    * suite, so the entry is removed once the platform is fixed.
    */

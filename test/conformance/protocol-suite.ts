@@ -9,13 +9,13 @@ import { describeApiConformance } from './api-suite.ts';
 import { platformRow } from './platform-row.ts';
 
 /**
- * PROTOCOL.md, checked over real sockets against one runtime. Written once and
+ * docs/protocol.md, checked over real sockets against one runtime. Written once and
  * run on every runtime through its driver: whatever passes on one and fails on
  * another is a bug in the other. Each test has rooms of its own, so that what
  * the server kept from earlier tests cannot help or hurt it.
  */
 export function describeProtocolConformance(driver: ConformanceDriver, startTimeoutMs = 20_000): void {
-  describe(`PROTOCOL.md on ${driver.runtime}`, () => {
+  describe(`docs/protocol.md on ${driver.runtime}`, () => {
     const row = (key: PlatformRow, name: string) => platformRow(driver, key, name);
     let server: ServerUnderTest;
     const clients: TestClient[] = [];
@@ -61,7 +61,7 @@ export function describeProtocolConformance(driver: ConformanceDriver, startTime
     });
 
     describe('a member in a room', () => {
-      it('is welcomed with the shape PROTOCOL.md gives: its id and trimmed name, the members, no backlog in a new room', async () => {
+      it('is welcomed with the shape docs/protocol.md gives: its id and trimmed name, the members, no backlog in a new room', async () => {
         const room = freshRoom('welcome');
         const { welcome: first } = await join(room, { name: '  alice  ' });
         const { welcome } = await join(room);

@@ -7,7 +7,7 @@ import { platformRow } from './platform-row.ts';
 import { type Claims, type PublicKeyAlgorithm, type Signer, hmac, keyPair, mint, nowSeconds, unsigned } from './tokens.ts';
 
 /**
- * PROTOCOL.md v1.1 "Who may connect", over real sockets against one runtime:
+ * docs/protocol.md v1.1 "Who may connect", over real sockets against one runtime:
  * tokens, their expiry and refresh, and the Origin allow-list. Most rows run
  * on one server with an HS256 secret, an issuer, an audience and an
  * allow-list; then one server per public-key type. Starts are few because at
@@ -275,7 +275,7 @@ export function describeTokenConformance(driver: ConformanceDriver, startTimeout
       });
     });
 
-    describe("refusals come in PROTOCOL.md's order: 400, 403 origin, 401 token, 403 room grant, 429, 503", () => {
+    describe("refusals come in docs/protocol.md's order: 400, 403 origin, 401 token, 403 room grant, 429, 503", () => {
       const evil = { Origin: 'https://evil.example.com' };
       it('a bad room with no token and a bad Origin: 400', async () => {
         expect(await refusal('bad%20room', { headers: evil })).toEqual(refused(400, 'bad_request'));

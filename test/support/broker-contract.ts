@@ -124,7 +124,7 @@ export function brokerContract(name: string, create: BrokerPairFactory, options:
       const room = freshRoom();
       const ids: string[] = [];
       for (let i = 0; i < historySize * 2 + 10; i++) ids.push((await a.publish({ room, from: alice, text: `m${i}` })).id);
-      // PROTOCOL.md: recovery is possible from a since among the last historySize.
+      // docs/protocol.md: recovery is possible from a since among the last historySize.
       const kept = await a.history(room, ids.at(-historySize));
       expect(kept.recovered).toBe(true);
       expect(kept.messages.map((m) => m.id)).toEqual(ids.slice(-historySize + 1));
