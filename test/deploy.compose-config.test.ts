@@ -31,7 +31,7 @@ function composeConfigRun(env: Record<string, string>, dotEnv = '') {
   });
 }
 
-/** docker-compose.yml as `docker-compose config` reads it: valid, and the topology the README describes. */
+/** docker-compose.yml as `docker-compose config` reads it: valid, and the topology docs/containers.md describes. */
 function composeConfig(env: Record<string, string> = { REDIS_PASSWORD: 's3cret-pw' }, dotEnv = ''): any {
   const out = composeConfigRun(env, dotEnv);
   if (out.status !== 0) throw new Error(`docker-compose config failed: ${out.stderr}`);

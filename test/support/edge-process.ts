@@ -10,7 +10,7 @@ export interface EdgeProcess {
 }
 
 /**
- * The Worker and its Durable Objects in workerd, started the way the README
+ * The Worker and its Durable Objects in workerd, started the way docs/edge.md
  * says (`npm run dev:edge`), on a free loopback port, with its storage in a
  * temporary folder that goes when it stops. `vars` are the Worker's variables
  * (as wrangler.toml `[vars]` would set them), given with `--var KEY:VALUE`;

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 
 /**
- * A member that behaves as README tells clients to: on a close (1012 for a
+ * A member that behaves as docs/containers.md tells clients to: on a close (1012 for a
  * restart, 1013, 1006 for a dead replica) it reconnects through the proxy with
  * backoff and `since`, and re-sends the messages not yet acknowledged, with
  * their refs. It records every message id it is given, in order.
