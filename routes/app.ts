@@ -1,7 +1,7 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from '../src/logger.ts';
 import type { MemberGateway } from './member-gateway.ts';
-import { createErrorHandler } from './refusal.ts';
+import { createErrorHandler, createNotFoundHandler } from './refusal.ts';
 import { createHealthRoutes } from './health.ts';
 import { createWebSocketRoute } from './ws.ts';
 import { type AccessSource, OPEN_ACCESS } from './access.ts';
@@ -36,7 +36,8 @@ export function createApp(options: AppOptions): Hono {
 
 /** As createApp, on an app the runtime made first (its WebSocket helper may need the app). */
 export function mountApp<A extends Hono<any>>(app: A, options: AppOptions): A {
-  app.onError(createErrorHandler(options.log));
+  const addressOf = (c: Context) => options.gateway.clientAddress?.(c);
+  app.onError(createErrorHandler(options.log, addressOf));
   app.use(securityHeaders());
   app.route('/', createHealthRoutes(options.gateway));
   const access = options.access ?? (() => OPEN_ACCESS);
@@ -51,6 +52,6 @@ export function mountApp<A extends Hono<any>>(app: A, options: AppOptions): A {
     app.get('/_headers', (c) => c.notFound());
     app.get('*', staticRanges(options.serveStatic));
   }
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.path}` } }, 404));
+  app.notFound(createNotFoundHandler(options.log, addressOf));
   return app;
 }

@@ -15,4 +15,10 @@ export interface MemberGateway {
    * then a broker it cannot reach (503 `unavailable`).
    */
   connect(c: Context, request: ConnectRequest): Response | Promise<Response>;
+  /**
+   * The client's address as the per-address cap counts it (behind a trusted
+   * proxy, the one it forwarded), for log lines; absent where the runtime
+   * cannot tell.
+   */
+  clientAddress?(c: Context): string;
 }

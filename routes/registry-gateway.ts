@@ -32,9 +32,14 @@ export interface SocketEvents {
   open(socket: MemberSocket): void;
   text(data: string): void;
   binary(byteLength: number): void;
-  close(): void;
-  /** Deno reports an upgrade that failed before opening with an error and no close. */
-  error(): void;
+  /** The socket closed, with the close code when the runtime tells it (1005: none given, 1006: no close frame). */
+  close(code?: number): void;
+  /**
+   * Deno reports an upgrade that failed before opening with an error and no
+   * close. `refused`: the runtime is closing an open socket for a frame that
+   * breaks the WebSocket protocol or its limits (ws: over maxPayload, bad UTF-8).
+   */
+  error(refused?: { code: number; reason: string }): void;
 }
 
 export interface RegistryGateway extends MemberGateway {
@@ -58,22 +63,27 @@ const OPEN_DEADLINE_MS = 5000;
 class Connection implements SocketEvents {
   private member: Member | undefined = undefined;
   private request: ConnectRequest | undefined;
+  private address: string | undefined;
 
   constructor(
     private readonly registry: RoomRegistry,
     request: ConnectRequest,
+    address: string,
     private readonly release: () => void,
     private neverOpened: ReturnType<typeof setTimeout> | undefined,
   ) {
     this.request = request;
+    this.address = address;
   }
 
   open(socket: MemberSocket): void {
     clearTimeout(this.neverOpened);
     this.neverOpened = undefined;
     const request = this.request!;
+    const address = this.address;
     this.request = undefined;
-    this.member = this.registry.connect(request, socket);
+    this.address = undefined;
+    this.member = this.registry.connect(request, socket, address);
   }
 
   text(data: string): void {
@@ -84,13 +94,14 @@ class Connection implements SocketEvents {
     this.member?.receiveBinary(byteLength);
   }
 
-  close(): void {
-    this.member?.socketClosed();
+  close(code?: number): void {
+    this.member?.socketClosed(code);
     this.release();
   }
 
-  error(): void {
-    if (!this.member) this.release();
+  error(refused?: { code: number; reason: string }): void {
+    if (!this.member) return this.release();
+    if (refused) this.member.refusedByRuntime(refused.code, refused.reason);
   }
 
   /** The runtime refused the upgrade itself: nothing will open. */
@@ -105,9 +116,8 @@ export function registryGateway(options: RegistryGatewayOptions): RegistryGatewa
   const { registry, upgrade, maxConnections, maxConnectionsPerIp, trustProxy, peerAddress } = options;
   const perAddress = new AddressCounts();
 
-  /** Where the per-address cap applies, the address this request counts under. */
-  function addressOf(c: Context): string | undefined {
-    if (maxConnectionsPerIp === 0) return undefined;
+  /** The address this request counts under, and its log lines name. */
+  function addressOf(c: Context): string {
     return clientAddress(peerAddress(c), c.req.header('x-forwarded-for'), trustProxy);
   }
 
@@ -121,21 +131,23 @@ export function registryGateway(options: RegistryGatewayOptions): RegistryGatewa
 
   return {
     isReady: () => registry.isReady(),
+    clientAddress: addressOf,
     get addressCount() {
       return perAddress.size;
     },
     async connect(c: Context, request: ConnectRequest) {
       const address = addressOf(c);
-      if (address !== undefined && perAddress.count(address) >= maxConnectionsPerIp) {
+      const capped = maxConnectionsPerIp > 0 ? address : undefined;
+      if (capped !== undefined && perAddress.count(capped) >= maxConnectionsPerIp) {
         throw new ProtocolError('rate_limited', 'this address already holds its cap of connections');
       }
       if (maxConnections > 0 && registry.connections >= maxConnections) {
         throw new ProtocolError('overloaded', 'this instance is at its connection limit; try another');
       }
       if (!registry.isReady()) throw new ProtocolError('unavailable', 'the message broker is unreachable');
-      const release = hold(c, address);
-      const neverOpened = address === undefined ? undefined : setTimeout(release, OPEN_DEADLINE_MS);
-      const connection = new Connection(registry, request, release, neverOpened);
+      const release = hold(c, capped);
+      const neverOpened = capped === undefined ? undefined : setTimeout(release, OPEN_DEADLINE_MS);
+      const connection = new Connection(registry, request, address, release, neverOpened);
       try {
         return await upgrade(c, connection);
       } catch (err) {

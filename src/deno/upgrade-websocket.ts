@@ -33,9 +33,9 @@ export function denoWebSockets(options: Deno.UpgradeWebSocketOptions) {
     if (typeof data === 'string') member.events.text(data);
     else member.events.binary(data instanceof Blob ? data.size : (data as ArrayBuffer).byteLength);
   }
-  function onClose(this: WebSocket): void {
+  function onClose(this: WebSocket, event: CloseEvent): void {
     open.delete(this);
-    memberOf(this).events.close();
+    memberOf(this).events.close(event.code);
   }
   function onError(this: WebSocket): void {
     memberOf(this).events.error();

@@ -7,12 +7,13 @@ import { ProtocolError } from '../protocol/index.ts';
 import type { Logger, MemberSocket } from '../room/index.ts';
 import type { SocketEvents } from '../../routes/registry-gateway.ts';
 import { acceptedUpgrade } from '../../routes/accepted-upgrade.ts';
-import { loggablePath, throttledLog } from '../log-bounds.ts';
+import { clientAddress } from '../../routes/client-address.ts';
+import { loggablePath, logRefusal, throttledLog } from '../log-bounds.ts';
 import { watchLiveness } from './liveness.ts';
 import { NodeMemberSocket } from './member-socket.ts';
 import { upgradeRequest } from './upgrade-request.ts';
 
-export type NodeSocketOptions = Pick<Config, 'maxFrameBytes' | 'pingIntervalMs' | 'idleTimeoutMs' | 'sendBufferLimit'>;
+export type NodeSocketOptions = Pick<Config, 'maxFrameBytes' | 'pingIntervalMs' | 'idleTimeoutMs' | 'sendBufferLimit' | 'trustProxy'>;
 
 /** Where the app's upgrade leaves the accepted connection's events, on the request's `env`. */
 const ACCEPTED = Symbol('accepted upgrade');
@@ -31,7 +32,6 @@ type MemberWebSocket = WebSocket & { [EVENTS]: SocketEvents };
  * ten thousands of idle members, and each kept object is paid ten thousand times.
  */
 export function createNodeWebSockets(app: Hono, options: NodeSocketOptions, log: Logger) {
-  // A client's protocol error (bad UTF-8, a frame too big) comes here; ws then closes the socket.
   const socketFailed = throttledLog(log, 'a member socket failed', 'warn');
   const upgradeFailed = throttledLog(log, 'upgrade failed');
   // ws reads maxPayload per connection; over it, ws closes with 1009 before buffering the rest.
@@ -47,13 +47,15 @@ export function createNodeWebSockets(app: Hono, options: NodeSocketOptions, log:
     if (isBinary) eventsOf(this).binary(bytes.byteLength);
     else eventsOf(this).text(bytes.toString('utf8'));
   }
-  function onClose(this: WebSocket): void {
+  function onClose(this: WebSocket, code: number): void {
     clients.delete(this);
-    eventsOf(this).close();
+    eventsOf(this).close(code);
   }
+  // A client's protocol error (bad UTF-8, a frame too big) comes here; ws then closes the socket.
   function onError(this: WebSocket, err: Error): void {
-    socketFailed({ err: err.message });
-    eventsOf(this).error();
+    const code = wsCloseCode(err);
+    if (code === undefined) socketFailed({ err: err.message });
+    eventsOf(this).error(code === undefined ? undefined : { code, reason: err.message });
   }
 
   function open(ws: WebSocket, events: SocketEvents): void {
@@ -70,7 +72,15 @@ export function createNodeWebSockets(app: Hono, options: NodeSocketOptions, log:
     socket.on('error', destroySelf);
     const fetchRequest = upgradeRequest(request);
     if (!fetchRequest) {
-      return writeResponse(socket, refusal(new ProtocolError('bad_request', 'this request cannot be read as HTTP for an upgrade')));
+      const error = new ProtocolError('bad_request', 'this request cannot be read as HTTP for an upgrade');
+      const forwardedFor = request.headers['x-forwarded-for'];
+      logRefusal(log, 'request refused', {
+        status: error.status,
+        code: error.code,
+        address: clientAddress(request.socket.remoteAddress, typeof forwardedFor === 'string' ? forwardedFor : undefined, options.trustProxy),
+        method: (request.method ?? '').slice(0, 16),
+      });
+      return writeResponse(socket, refusal(error));
     }
     const env: UpgradeEnv = { incoming: request, outgoing: undefined };
     const response = await app.fetch(fetchRequest, env);
@@ -107,6 +117,21 @@ export function createNodeWebSockets(app: Hono, options: NodeSocketOptions, log:
       return clients.size;
     },
   };
+}
+
+/**
+ * The close code ws sends for a frame it refuses, by the error's code
+ * (ws keeps the number under a symbol it does not export:
+ * https://github.com/websockets/ws/blob/8.23.0/lib/receiver.js, createError);
+ * undefined for an error that is not the client's frame.
+ */
+function wsCloseCode(err: Error): number | undefined {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return undefined;
+  if (code === 'WS_ERR_TOO_MANY_BUFFERED_PARTS') return 1008;
+  if (code.endsWith('_LENGTH')) return 1009;
+  if (code === 'WS_ERR_INVALID_UTF8') return 1007;
+  return 1002;
 }
 
 function eventsOf(ws: WebSocket): SocketEvents {

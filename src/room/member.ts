@@ -18,6 +18,7 @@ import {
 } from '../protocol/index.ts';
 import { BrokerUnavailableError } from '../broker/broker.ts';
 import { type TokenClaims, grantsRoom } from '../auth/claims.ts';
+import { logRefusal } from '../log-bounds.ts';
 import type { MemberSocket } from './member-socket.ts';
 import type { RoomOptions } from './room-options.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -64,6 +65,8 @@ export class Member {
     readonly room: string,
     private readonly socket: MemberSocket,
     private readonly options: RoomOptions,
+    /** The client's address, for log lines; unknown for a member restored from hibernation. */
+    readonly address: string | undefined = undefined,
   ) {}
 
   get id(): string {
@@ -177,15 +180,31 @@ export class Member {
     return (this.messages ??= new TokenBucket(rateLimit, 2 * rateLimit, now ?? Date.now));
   }
 
+  /**
+   * Closes the socket from this side. Every close but a shutdown's (1012) is
+   * for cause, a refusal logged at info (bounded per code); each close is
+   * logged at debug with its code.
+   */
   close(reason: Close): void {
     if (this.closed) return;
     this.closed = true;
     this.socket.close(reason.code, reason.reason);
+    const { log } = this.options;
+    if (reason !== CloseCode.serviceRestart) {
+      logRefusal(log, 'member refused', { code: reason.code, reason: reason.reason, room: this.room, member: this.id, address: this.address });
+    }
+    log.debug?.({ room: this.room, member: this.id, code: reason.code, by: 'server' }, 'member closed');
     this.gone();
   }
 
-  /** The runtime saw the socket close. */
-  socketClosed(): void {
+  /** The runtime is closing the socket itself, for a frame it would not take (over its size limit, bad UTF-8). */
+  refusedByRuntime(code: number, reason: string): void {
+    logRefusal(this.options.log, 'member refused', { code, reason: reason.slice(0, 100), room: this.room, member: this.id, address: this.address });
+  }
+
+  /** The runtime saw the socket close, with the code the client sent when the runtime tells it. */
+  socketClosed(code?: number): void {
+    if (!this.closed) this.options.log.debug?.({ room: this.room, member: this.id, code, by: 'client' }, 'member closed');
     this.closed = true;
     this.gone();
   }

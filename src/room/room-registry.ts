@@ -33,9 +33,10 @@ export class RoomRegistry {
    * Takes a freshly upgraded socket into its room. The member exists at once, so
    * frames it sends are handled; its welcome follows when the broker answers.
    */
-  connect(request: ConnectRequest, socket: MemberSocket): Member {
+  connect(request: ConnectRequest, socket: MemberSocket, address?: string): Member {
     const info = publicMember({ id: `c_${randomLetters(16)}`, name: request.name ?? `anon-${randomLetters(4)}`, user: request.user });
-    const member = new Member(info, request.room, socket, this.options);
+    const member = new Member(info, request.room, socket, this.options, address);
+    this.options.log.debug?.({ room: member.room, member: member.id, address }, 'member connected');
     if (this.closing) {
       // Its upgrade was under way when shutdown began.
       member.close(CloseCode.serviceRestart);
@@ -50,7 +51,10 @@ export class RoomRegistry {
     let joined = false;
     member.onGone = () => this.gone(room, member, joined);
     if (request.expiresAt !== undefined) this.options.deadlines?.set(member, request.expiresAt);
-    void this.admit(room, member, request.since, () => (joined = true));
+    void this.admit(room, member, request.since, () => {
+      joined = true;
+      this.options.log.debug?.({ room: room.name, member: member.id }, 'member joined');
+    });
     return member;
   }
 
@@ -123,6 +127,7 @@ export class RoomRegistry {
   }
 
   private async leave(room: Room, info: MemberInfo): Promise<void> {
+    this.options.log.debug?.({ room: room.name, member: info.id }, 'member left');
     try {
       await this.options.broker.leave(room.name, info);
     } catch (err) {
