@@ -197,9 +197,14 @@ export class Member {
     this.gone();
   }
 
-  /** The runtime is closing the socket itself, for a frame it would not take (over its size limit, bad UTF-8). */
+  /** The runtime is closing the socket itself, with `code`, for a frame it would not take (over its size limit, bad UTF-8). */
   refusedByRuntime(code: number, reason: string): void {
-    logRefusal(this.options.log, 'member refused', { code, reason: reason.slice(0, 100), room: this.room, member: this.id, address: this.address });
+    if (this.closed) return;
+    this.closed = true;
+    const { log } = this.options;
+    logRefusal(log, 'member refused', { code, reason: reason.slice(0, 100), room: this.room, member: this.id, address: this.address });
+    log.debug?.({ room: this.room, member: this.id, code, by: 'server' }, 'member closed');
+    this.gone();
   }
 
   /** The runtime saw the socket close, with the code the client sent when the runtime tells it. */
