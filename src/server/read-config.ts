@@ -16,3 +16,9 @@ export function readConfig(host: ServerHost): Config {
 export function listenRefusal(host: string, port: number, why: 'is in use' | 'is not allowed' | 'is not available'): string {
   return `chat: ${host}:${port} ${why}; set PORT (and HOST) to another`;
 }
+
+/** The line for a HOST that names no address: the lookup said it does not exist (ENOTFOUND), or could not answer now (EAI_AGAIN). */
+export function unresolvedHost(host: string, code: 'ENOTFOUND' | 'EAI_AGAIN'): string {
+  const why = code === 'ENOTFOUND' ? 'is not a known host name' : 'could not be looked up now';
+  return `chat: HOST="${host}" ${why} (${code}); set HOST to a name or address of this machine`;
+}
