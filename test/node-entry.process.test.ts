@@ -1,6 +1,7 @@
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceProcess, freePort, freePortPair } from './support/service-process.ts';
 import { TestClient } from './support/test-client.ts';
 import { redisAvailable } from './support/redis-server.ts';
@@ -16,7 +17,24 @@ afterEach(async () => {
   await Promise.all(started.splice(0).map((s) => s.stop()));
 });
 
-describe('npm start (src/node/main.ts) as a real process', () => {
+/** The replica from its sources through tsx, as the tests and `npm run dev` run it, and built, as `npm start` and the image run it. */
+const MAIN_ENTRIES = [
+  { entry: 'src/node/main.ts', args: ['--import', 'tsx', 'src/node/main.ts'] },
+  { entry: 'dist/server/main.js', args: ['dist/server/main.js'] },
+];
+
+describe.each(MAIN_ENTRIES)('the replica ($entry) as a real process', ({ entry, args }) => {
+  function startMain(env: Record<string, string>): ServiceProcess {
+    const service = ServiceProcess.run('main', process.execPath, args, { LOG_LEVEL: 'info', ...env });
+    started.push(service);
+    return service;
+  }
+
+  beforeAll(() => {
+    // Fails rather than skips: CI builds it (npm ci runs prepare), and a missing build is a broken checkout.
+    if (!existsSync(new URL(`../${entry}`, import.meta.url))) throw new Error(`${entry} is missing: run npm run build`);
+  });
+
   it.each([
     ['PORT', 'eighty'],
     ['PORT', '70000'],
@@ -28,7 +46,7 @@ describe('npm start (src/node/main.ts) as a real process', () => {
     ['REDIS_URL', 'http://example.invalid'],
     ['LOG_LEVEL', 'loud'],
   ])('refuses %s=%s with one line naming it, and exits non-zero', async (name, value) => {
-    const service = start('main', 'src/node/main.ts', { [name]: value });
+    const service = startMain({ [name]: value });
     const { code } = await service.exited;
     expect(code).not.toBe(0);
     const lines = service.logs.trim().split('\n');
@@ -38,7 +56,7 @@ describe('npm start (src/node/main.ts) as a real process', () => {
   });
 
   it.each(BAD_KEY_SETTINGS)('refuses $what in one line naming it, with exit code 2, never showing the secret', async ({ env, names, secret }) => {
-    const service = start('main', 'src/node/main.ts', { PORT: '0', HOST: '127.0.0.1', ...env });
+    const service = startMain({ PORT: '0', HOST: '127.0.0.1', ...env });
     expect((await service.exited).code).toBe(2);
     const lines = service.logs.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -51,7 +69,7 @@ describe('npm start (src/node/main.ts) as a real process', () => {
     await once(taken, 'listening');
     try {
       const { port } = taken.address() as AddressInfo;
-      const service = start('main', 'src/node/main.ts', { PORT: String(port), HOST: '127.0.0.1' });
+      const service = startMain({ PORT: String(port), HOST: '127.0.0.1' });
       expect((await service.exited).code).toBe(2);
       expect(service.logs.trim()).toBe(`chat: 127.0.0.1:${port} is in use; set PORT (and HOST) to another`);
     } finally {
@@ -59,8 +77,17 @@ describe('npm start (src/node/main.ts) as a real process', () => {
     }
   });
 
+  it('says that a HOST which does not resolve is not a known host, in one line with exit code 2, instead of a stack trace', async () => {
+    // .invalid never resolves (RFC 6761); without a resolver the lookup fails with EAI_AGAIN instead.
+    const service = startMain({ PORT: '0', HOST: 'nosuchhost.invalid' });
+    expect((await service.exited).code).toBe(2);
+    expect(service.logs.trim()).toMatch(
+      /^chat: HOST="nosuchhost\.invalid" (is not a known host name \(ENOTFOUND\)|could not be looked up now \(EAI_AGAIN\)); set HOST to a name or address of this machine$/,
+    );
+  });
+
   it('never echoes a REDIS_URL password', async () => {
-    const service = start('main', 'src/node/main.ts', { REDIS_URL: 'ftp://user:s3cret-pw@host' });
+    const service = startMain({ REDIS_URL: 'ftp://user:s3cret-pw@host' });
     await service.exited;
     expect(service.logs).toContain('REDIS_URL');
     expect(service.logs).not.toContain('s3cret-pw');
@@ -68,7 +95,7 @@ describe('npm start (src/node/main.ts) as a real process', () => {
 
   it('on SIGTERM closes a connected member with 1012 and exits 0', async () => {
     const port = await freePort();
-    const service = start('main', 'src/node/main.ts', { PORT: String(port), HOST: '127.0.0.1', INSTANCE_ID: 'proc-1' });
+    const service = startMain({ PORT: String(port), HOST: '127.0.0.1', INSTANCE_ID: 'proc-1' });
     await service.waitFor(/listening on/);
     const { client, welcome } = await TestClient.join(`ws://127.0.0.1:${port}/ws/lobby?name=alice`);
     expect(welcome.instance).toBe('proc-1');
