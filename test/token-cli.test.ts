@@ -19,7 +19,7 @@ interface Run {
   stderr: string;
 }
 
-/** The script's command, as package.json runs it; AUTH_* come only from `env`. */
+/** The CLI from its source through tsx (`npm run token` runs the built dist/server/token-cli.js, tested through npm below); AUTH_* come only from `env`. */
 function token(args: string[], env: Record<string, string> = {}, command = [process.execPath, '--import', 'tsx', 'src/node/token-cli.ts']): Promise<Run> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AUTH_')));
   return new Promise((resolve) => {

@@ -6,7 +6,7 @@ import { showLogsOnFailure } from './process-logs.ts';
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 /**
- * A server entry run as a real process (through tsx, as `npm start` does),
+ * A server entry run as a real process (through tsx, as `npm run dev` does; `npm start` runs the built dist/server/main.js),
  * with its output kept and printed when the test that started it fails.
  */
 export class ServiceProcess {
