@@ -41,7 +41,10 @@ export class DevChildren {
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
       const how = signal ? `was ended by ${signal}` : `exited with code ${code}`;
-      this.onFailure(`${name} ${how}${isReady ? '' : ' before it was ready'}`);
+      // After its last lines, which say why, so ours comes last.
+      void drained(child).then(() => {
+        if (!this.stopping) this.onFailure(`${name} ${how}${isReady ? '' : ' before it was ready'}`);
+      });
     });
     const entry: DevChild = {
       name,
@@ -98,8 +101,14 @@ async function stopped(child: ChildProcess): Promise<void> {
     await exited;
     clearTimeout(timer);
   }
-  // Its last lines are still in the pipes when it exits: print them before ours.
-  if (child.stdout && !child.stdout.closed) {
-    await Promise.race([new Promise((resolve) => child.once('close', resolve)), new Promise((resolve) => setTimeout(resolve, 1000))]);
-  }
+  await drained(child);
+}
+
+/**
+ * Waits for a child's last lines, still in its pipes when it exits; at most a
+ * second, as a grandchild (tsx's esbuild) may hold them open a little longer.
+ */
+async function drained(child: ChildProcess): Promise<void> {
+  if (!child.stdout || child.stdout.closed) return;
+  await Promise.race([new Promise((resolve) => child.once('close', resolve)), new Promise((resolve) => setTimeout(resolve, 1000))]);
 }
