@@ -13,18 +13,24 @@ export interface RedisDataDir {
   readonly path: string;
   /** redis-server's options for this directory. */
   readonly redisArgs: string[];
+  /** Called once redis-server is ready. */
+  redisStarted(): void;
   /** Removes what must not outlive the launcher; synchronous, so it can run in an 'exit' handler. */
   release(): void;
 }
 
-/** A fresh directory that goes when the launcher stops: Redis keeps nothing, on disk or anywhere. */
+/**
+ * A fresh directory, removed as soon as Redis has started in it: Redis
+ * writes nothing there (no RDB, no append-only file), so even a launcher
+ * killed outright leaves no directory behind. tsx's CLI does that to a child
+ * that acknowledges a relayed SIGINT/SIGTERM later than 30 ms, as a busy
+ * machine makes it: relaySignals in
+ * https://github.com/privatenumber/tsx/blob/master/src/cli.ts
+ */
 export function throwawayDataDir(): RedisDataDir {
   const path = mkdtempSync(join(tmpdir(), 'chat-dev-redis-'));
-  return {
-    path,
-    redisArgs: ['--dir', path, '--save', '', '--appendonly', 'no'],
-    release: () => rmSync(path, { recursive: true, force: true }),
-  };
+  const release = () => rmSync(path, { recursive: true, force: true });
+  return { path, redisArgs: ['--dir', path, '--save', '', '--appendonly', 'no'], redisStarted: release, release };
 }
 
 /** Thrown when another launcher with --keep is using .dev-data/: two redis-servers must not share one append-only file. */
@@ -53,6 +59,7 @@ export function keptDataDir(path: string): RedisDataDir {
   return {
     path,
     redisArgs: ['--dir', path, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'],
+    redisStarted: () => {},
     release: () => rmSync(lock, { force: true }),
   };
 }

@@ -74,6 +74,7 @@ async function runWithRedis(redisServer: string, args: DevArgs, ports: number[])
     const redisPort = await freePort();
     const redis = children.start('redis', 0, redisServer, ['--port', String(redisPort), '--bind', '127.0.0.1', ...data.redisArgs]);
     await redis.ready(/Ready to accept connections/, REDIS_READY_MS);
+    data.redisStarted();
 
     const main = fileURLToPath(new URL('./main.ts', import.meta.url));
     const urls = await Promise.all(
