@@ -210,6 +210,15 @@ describe.runIf(redisAvailable())('npm run dev with redis-server', () => {
     for (const url of urls) expect(await healthy(url)).toBe(false);
   }, TEST_MS);
 
+  it('SIGTERM to the npm process (a supervisor\'s stop) stops everything', async () => {
+    const service = dev([], { PORT: '0' });
+    const urls = await replicaUrls(service, 2);
+    const pids = groupPids(service);
+    service.signal('SIGTERM');
+    await expectNothingLeft(service, pids);
+    for (const url of urls) expect(await healthy(url)).toBe(false);
+  }, TEST_MS);
+
   it('SIGHUP (the terminal closed) stops everything', async () => {
     const service = dev([], { PORT: '0' });
     await replicaUrls(service, 2);

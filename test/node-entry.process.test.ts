@@ -111,7 +111,7 @@ describe('npm run dev (src/node/dev.ts) as a real process', () => {
   it.runIf(redisAvailable())('starts redis-server and two replica processes that chat, with prefixed logs, and stops all on SIGINT', async () => {
     const port = await freePortPair();
     const dev = start('dev', 'src/node/dev.ts', { PORT: String(port), HOST: '127.0.0.1' });
-    const [, redisPort] = await dev.waitFor(/joined by Redis on 127\.0\.0\.1:(\d+)/);
+    const [, redisPort] = await dev.waitFor(/joined by Redis on 127\.0\.0\.1:(\d+)/, 60_000);
     expect(dev.logs).toMatch(/^\[redis\] .*Ready to accept connections/m);
     expect(dev.logs).toMatch(/^\[node-1\] \{.*"instance":"node-1"/m);
     expect(dev.logs).toMatch(/^\[node-2\] \{.*"instance":"node-2"/m);
