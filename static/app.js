@@ -4,6 +4,12 @@
 
 import { connectRoom } from './vendor/chat-client.js';
 import { claimsOf, fetchToken, hasExpired, nameOf, readSession, refreshDelay, store } from './session.js';
+import { textNodes } from './message-text.js';
+import { dayLabel, decorate } from './message-groups.js';
+import { followScroll } from './follow-scroll.js';
+import { ownIdsOf, rememberOwn } from './own-messages.js';
+import { memberLabels } from './member-labels.js';
+import { describeStatus } from './status-text.js';
 
 const ROOM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const NAME_MAX = 32;
@@ -18,11 +24,7 @@ const TOKEN_URL_TRIES = 3;
 const RESEND_MAX_AGE_MS = 9 * 60_000;
 // A token that expires within this is renewed before a socket is opened with it.
 const TOKEN_MARGIN_MS = 1000;
-const STATUS_TEXT = {
-  expired: 'session expired: open the page with a new token',
-  renewing: 'renewing the session…',
-  'no-token': 'no session: tokenUrl gave no token',
-};
+const NEWEST_FIRST_KEY = 'chat.newestFirst';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -38,7 +40,14 @@ const els = {
   older: $('older'),
   sendForm: $('send-form'),
   message: $('message'),
+  jump: $('jump'),
+  chat: $('chat'),
+  newestFirst: $('newest-first'),
+  roomTitle: $('room-title'),
+  editConnection: $('edit-connection'),
+  membersToggle: $('members-toggle'),
 };
+const follow = followScroll(els.log, els.jump);
 
 const state = {
   chat: null,            // the library's ChatRoom, while connected or reconnecting
@@ -60,6 +69,10 @@ const state = {
   loadingOlder: false,
   noticeTimer: 0,
   refreshTimer: 0,
+  newestFirst: false,    // the seed's view: composer and newest message on top
+  live: false,
+  unread: 0,             // messages from others that came while the tab was hidden
+  known: null,           // the members by id, to tell who joined and left (null: the next list is the baseline)
 };
 
 // ---- ids ----
@@ -79,11 +92,28 @@ function compareIds(a, b) {
 
 // ---- status, notices, validation ----
 
-function setStatus(kind) {
+function setStatus(kind, why = {}) {
   els.status.dataset.state = kind;
-  els.status.textContent = kind === 'connected' && state.instance
-    ? `connected · ${state.instance}`
-    : STATUS_TEXT[kind] ?? kind;
+  els.status.textContent = describeStatus(kind, { instance: state.instance, ...why });
+  state.live = kind === 'connected';
+  // The phone's header folds once connected and stays folded while the library reconnects.
+  if (state.live || !state.wantConnected) document.body.dataset.connected = String(state.live);
+  updateTitle();
+}
+
+// ---- tab title ----
+
+function updateTitle() {
+  const room = state.wantConnected && state.room ? state.room : '';
+  const unread = state.unread > 0 ? `(${state.unread}) ` : '';
+  document.title = room ? `${unread}${room} · Chat` : 'Chat';
+  els.roomTitle.textContent = room;
+}
+
+function onVisibility() {
+  if (document.visibilityState !== 'visible') return;
+  state.unread = 0;
+  updateTitle();
 }
 
 function showNotice(text) {
@@ -125,33 +155,42 @@ function span(className, text) {
 function setTime(el, ts) {
   const time = el.querySelector('time');
   const date = new Date(Number(ts) || Date.now());
+  el.dataset.ts = String(date.getTime());
   time.dateTime = date.toISOString();
   time.textContent = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  time.title = `${dayLabel(date)}, ${date.toLocaleTimeString()}`;
 }
 
 function setLabel(el, text) {
   el.querySelector('.state').textContent = text;
 }
 
-function buildMessage({ name, ts, text, mine }) {
+/** A list entry: the sender (shown on the first of a group), the text with its lines and links, the time. */
+function buildMessage({ name, from, ts, text, mine }) {
   const el = document.createElement('div');
   el.className = 'msg';
+  el.dataset.from = from;
   const meta = document.createElement('div');
   meta.className = 'meta';
-  meta.append(span('from', name), document.createElement('time'), span('state', ''));
-  const body = span('text', text);
-  el.append(meta, body);
+  meta.append(span('from', name));
+  const body = document.createElement('span');
+  body.className = 'text';
+  body.append(...textNodes(text));
+  el.append(meta, body, document.createElement('time'), span('state', ''));
   setTime(el, ts);
   if (mine) markMine(el);
   return el;
 }
+
+/** Who sent it, for grouping: the user (with tokens) or the member, never only the name. */
+const senderOf = (from) => (from?.user !== undefined ? `u:${from.user}` : `m:${from?.id ?? ''}`);
 
 /** A message from the library or from history, as a list entry with its id. */
 function messageElement(m) {
   // With tokens, `user` also marks what this user sent from another tab or before a reload.
   const you = state.chat?.you ?? state.you;
   const mine = m.from?.id === you?.id || state.ownIds.has(m.id) || (you?.user !== undefined && m.from?.user === you.user);
-  const el = buildMessage({ name: m.from?.name ?? '?', ts: m.ts, text: String(m.text ?? ''), mine });
+  const el = buildMessage({ name: m.from?.name ?? '?', from: senderOf(m.from), ts: m.ts, text: String(m.text ?? ''), mine });
   el.dataset.id = m.id;
   return el;
 }
@@ -162,23 +201,29 @@ function markMine(el) {
   el.querySelector('.from').after(span('you', 'you'));
 }
 
-// Newest first. Pending sends stay on top until acked; everything else is ordered by id.
-function insertSorted(el) {
-  const id = el.dataset.id;
-  let node = els.log.firstElementChild;
-  while (node && (node.classList.contains('pending')
-    || (node.dataset.id && compareIds(node.dataset.id, id) > 0))) {
-    node = node.nextElementSibling;
-  }
-  els.log.insertBefore(el, node);
+/** A quiet line: someone joined or left. Ordered after the last message delivered before it. */
+function presenceLine(text) {
+  const el = document.createElement('div');
+  el.className = 'event';
+  el.dataset.id = newestId();
+  el.dataset.ts = String(Date.now());
+  el.textContent = text;
+  return el;
 }
 
-// Older messages go in from the bottom: they belong below everything shown.
-function insertFromBottom(el) {
+// Oldest first, by id; pending sends stay at the end until acked. Entries without an
+// id (day lines) are put back by decorate.
+function insertSorted(el) {
   const id = el.dataset.id;
   let node = els.log.lastElementChild;
-  while (node && node.dataset.id && compareIds(node.dataset.id, id) < 0) node = node.previousElementSibling;
+  while (node && (node.classList.contains('pending') || !node.dataset.id || compareIds(node.dataset.id, id) > 0)) {
+    node = node.previousElementSibling;
+  }
   els.log.insertBefore(el, node ? node.nextElementSibling : els.log.firstElementChild);
+}
+
+function redraw() {
+  decorate(els.log, state.newestFirst);
 }
 
 // The list keeps the latest MAX_MESSAGES; what it drops can be loaded again. Once the
@@ -187,14 +232,29 @@ function insertFromBottom(el) {
 function trimLog() {
   if (state.loadedOlder) return;
   let trimmed = false;
-  while (els.log.children.length > MAX_MESSAGES) {
-    els.log.lastElementChild.remove();
+  let count = els.log.querySelectorAll('.msg').length;
+  // Join and leave lines count too, under a looser bound: a busy door must not grow the list for ever.
+  while (count > MAX_MESSAGES || els.log.children.length > 2 * MAX_MESSAGES) {
+    const oldest = els.log.firstElementChild;
+    if (oldest.classList.contains('msg')) count--;
+    oldest.remove();
     trimmed = true;
   }
   if (trimmed) {
     state.hasOlder = true;
     updateOlder();
   }
+}
+
+/** The newest id the page knows: delivered (the library's lastId) or shown (one's own acked sends). */
+function newestId() {
+  let newest = state.chat?.lastId ?? state.lastId ?? '0-0';
+  for (let node = els.log.lastElementChild; node; node = node.previousElementSibling) {
+    if (node.classList.contains('pending') || !node.dataset.id) continue;
+    if (compareIds(node.dataset.id, newest) > 0) newest = node.dataset.id;
+    break;
+  }
+  return newest;
 }
 
 function findById(id) {
@@ -210,23 +270,26 @@ function oldestShownId() {
 }
 
 function insertGapMarker() {
-  const first = els.log.querySelector('[data-id]');
-  if (!first || first.classList.contains('sep')) return;
   const sep = document.createElement('div');
   sep.className = 'sep';
   sep.textContent = '(some messages may be missing)';
-  sep.dataset.id = state.chat?.lastId ?? first.dataset.id;
-  els.log.insertBefore(sep, first);
+  sep.dataset.id = state.chat?.lastId ?? oldestShownId() ?? '0-0';
+  const before = els.log.querySelector('.pending');
+  const last = before ? before.previousElementSibling : els.log.lastElementChild;
+  if (!last || last.classList.contains('sep')) return;
+  els.log.insertBefore(sep, before);
+  redraw();
 }
 
 // ---- members ----
 
 function renderMembers() {
   const you = state.chat?.you ?? state.you;
-  const items = state.members.map((m) => {
+  const items = memberLabels(state.members).map(({ member: m, name, tag }) => {
     const li = document.createElement('li');
     li.dataset.id = m.id;
-    li.textContent = m.name;
+    li.textContent = name;
+    if (tag) li.append(' ', span('tag', tag));
     if (m.id === you?.id) {
       li.classList.add('me');
       li.append(' ', span('you', 'you'));
@@ -241,6 +304,7 @@ function renderMembers() {
     items.push(more);
   }
   els.members.replaceChildren(...items);
+  els.membersToggle.textContent = `Members (${Math.max(state.memberCount, state.members.length)})`;
 }
 
 function clearMembers() {
@@ -254,6 +318,7 @@ function clearMembers() {
 function onWelcome(w) {
   state.you = w.you;
   state.instance = w.instance ?? '';
+  state.known = null;
   if (state.token) els.name.value = w.you?.name ?? els.name.value;
   // The first welcome of a room on screen tells whether it has more than its backlog.
   if (state.hasOlder === null) {
@@ -265,8 +330,15 @@ function onWelcome(w) {
 
 function onMessage(m) {
   if (typeof m?.id !== 'string' || findById(m.id)) return;
-  insertSorted(messageElement(m));
-  trimLog();
+  follow.update(() => {
+    insertSorted(messageElement(m));
+    trimLog();
+    redraw();
+  });
+  if (document.visibilityState === 'hidden') {
+    state.unread++;
+    updateTitle();
+  }
   if (state.hasOlder && els.older.hidden) updateOlder();
 }
 
@@ -283,7 +355,7 @@ function onStatus(s) {
       // with tokenUrl, the token function renews it instead.
       if (s.state === 'reconnecting' && !state.tokenUrl && hasExpired(state.token)) return expire();
       clearTimeout(state.refreshTimer);
-      setStatus(s.state);
+      setStatus(s.state, { reason: s.reason, code: s.code });
       return;
     case 'closed':
       // The library stopped by itself (we unsubscribe before closing it).
@@ -291,7 +363,7 @@ function onStatus(s) {
       state.wantConnected = false;
       closeChat();
       clearMembers();
-      setStatus('disconnected');
+      setStatus('closed', { reason: s.reason, code: s.code });
       showNotice(`Disconnected: ${s.reason ?? 'closed'}${s.code ? ` (${s.code})` : ''}`);
       updateButtons();
       return;
@@ -300,8 +372,26 @@ function onStatus(s) {
   }
 }
 
+/** Quiet lines for who joined and left since the last list (the first list after a welcome is the baseline). */
+function tellPresence(list) {
+  const now = new Map(list.map((m) => [m.id, m]));
+  const before = state.known;
+  state.known = now;
+  if (!before) return;
+  const lines = [];
+  for (const [id, m] of now) if (!before.has(id)) lines.push(`${m.name} joined`);
+  for (const [id, m] of before) if (!now.has(id)) lines.push(`${m.name} left`);
+  if (!lines.length) return;
+  follow.update(() => {
+    for (const text of lines) insertSorted(presenceLine(text));
+    trimLog();
+    redraw();
+  });
+}
+
 function onMembers(list, count) {
   state.members = Array.isArray(list) ? list : [];
+  tellPresence(state.members);
   state.memberCount = typeof count === 'number' ? count : state.members.length;
   renderMembers();
 }
@@ -422,7 +512,9 @@ function newRef() {
 function resetRoom(room) {
   state.room = room;
   state.lastId = null;
-  state.ownIds.clear();
+  state.ownIds = ownIdsOf(room);
+  state.known = null;
+  state.unread = 0;
   state.hasOlder = null;
   state.loadedOlder = false;
   // What waited to be sent was for the other room.
@@ -439,6 +531,7 @@ function onSent(el, { id, ts }) {
   if (!state.pending.delete(el)) return;
   if (typeof id !== 'string' || !el.isConnected) return;
   state.ownIds.add(id);
+  rememberOwn(state.room, id);
   const existing = findById(id);
   if (existing) {
     // Already shown from a backlog (sent before a reconnect): keep that copy.
@@ -450,14 +543,46 @@ function onSent(el, { id, ts }) {
   el.dataset.id = id;
   setTime(el, ts);
   setLabel(el, '');
-  el.remove();
-  insertSorted(el);
-  trimLog();
+  follow.update(() => {
+    el.remove();
+    insertSorted(el);
+    trimLog();
+    redraw();
+  });
 }
 
 function failSend(el, label) {
   el.classList.replace('pending', 'failed');
   setLabel(el, label);
+  const retry = document.createElement('button');
+  retry.type = 'button';
+  retry.className = 'retry';
+  retry.textContent = 'retry';
+  retry.addEventListener('click', () => retrySend(el));
+  el.querySelector('.state').after(retry);
+}
+
+/**
+ * Sends a failed message again with its first ref: the server answers a ref it
+ * saw in the last 10 minutes with the first ack, so a message that did arrive
+ * is not doubled. Past that, a new ref: it was not delivered.
+ */
+function retrySend(el) {
+  const chat = state.chat;
+  if (!state.wantConnected || !chat) {
+    showNotice('Not connected: press Connect first.');
+    return;
+  }
+  el.querySelector('.retry')?.remove();
+  el.classList.replace('failed', 'pending');
+  if (Date.now() - Number(el.dataset.sentAt) > RESEND_MAX_AGE_MS) {
+    el.dataset.ref = newRef();
+    el.dataset.sentAt = String(Date.now());
+  }
+  setLabel(el, 'sending…');
+  state.pending.add(el);
+  chat.send(el.dataset.text, { ref: el.dataset.ref, sentAt: Number(el.dataset.sentAt) })
+    .then((ack) => onSent(el, ack), (err) => onSendFailed(el, err, chat));
 }
 
 function onSendFailed(el, err, chat) {
@@ -513,9 +638,12 @@ async function loadOlder() {
     const page = await historyPage(room, before);
     if (room !== state.room) return;
     state.loadedOlder = true;
-    for (const m of Array.isArray(page.messages) ? page.messages : []) {
-      if (typeof m?.id === 'string' && !findById(m.id)) insertFromBottom(messageElement(m));
-    }
+    follow.update(() => {
+      for (const m of Array.isArray(page.messages) ? page.messages : []) {
+        if (typeof m?.id === 'string' && !findById(m.id)) insertSorted(messageElement(m));
+      }
+      redraw();
+    }, { isNew: false });
     state.hasOlder = page.next !== null && page.next !== undefined;
   } catch (err) {
     showNotice(`Could not load older messages: ${err.message}`);
@@ -540,6 +668,8 @@ function connect() {
   if (room !== state.room) resetRoom(room);
   state.name = name;
   state.wantConnected = true;
+  document.body.dataset.editing = 'closed';
+  els.editConnection.setAttribute('aria-expanded', 'false');
   writeUrl(room, name);
   setStatus('connecting');
   openChat();
@@ -568,10 +698,13 @@ function sendMessage() {
     return;
   }
   const name = chat.you?.name ?? state.you?.name ?? (state.name || 'you');
-  const el = buildMessage({ name, ts: Date.now(), text, mine: true });
+  const el = buildMessage({ name, from: senderOf(chat.you ?? state.you), ts: Date.now(), text, mine: true });
   el.classList.add('pending');
   setLabel(el, 'sending…');
-  els.log.prepend(el);
+  follow.update(() => {
+    els.log.append(el);
+    redraw();
+  }, { force: true });
   el.dataset.ref = newRef();
   el.dataset.text = text;
   el.dataset.sentAt = String(Date.now());
@@ -582,6 +715,29 @@ function sendMessage() {
     .then((ack) => onSent(el, ack), (err) => onSendFailed(el, err, chat));
   els.message.value = '';
   els.message.focus();
+}
+
+function readNewestFirst() {
+  try {
+    return localStorage.getItem(NEWEST_FIRST_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+function applyNewestFirst(value) {
+  state.newestFirst = value;
+  els.chat.classList.toggle('newest-first', value);
+  redraw();
+  follow.setNewestFirst(value);
+}
+
+/** Opens or closes a folded part of the phone layout (the connect form, the member panel). */
+function toggle(part, button, focus) {
+  const open = document.body.dataset[part] !== 'open';
+  document.body.dataset[part] = open ? 'open' : 'closed';
+  button.setAttribute('aria-expanded', String(open));
+  if (open) focus?.focus();
 }
 
 // The server names a member with a token after it, so the field shows that name and cannot be edited.
@@ -601,6 +757,29 @@ async function init() {
   els.connectForm.addEventListener('submit', (e) => { e.preventDefault(); connect(); });
   els.disconnect.addEventListener('click', disconnect);
   els.sendForm.addEventListener('submit', (e) => { e.preventDefault(); sendMessage(); });
+  els.message.addEventListener('keydown', (e) => {
+    // Enter sends, Shift+Enter adds a line; Enter that ends an IME composition only ends it.
+    if (e.key !== 'Enter' || e.shiftKey || e.isComposing || e.keyCode === 229) return;
+    e.preventDefault();
+    sendMessage();
+  });
+  els.newestFirst.checked = readNewestFirst();
+  applyNewestFirst(els.newestFirst.checked);
+  els.newestFirst.addEventListener('change', () => {
+    applyNewestFirst(els.newestFirst.checked);
+    try {
+      localStorage.setItem(NEWEST_FIRST_KEY, els.newestFirst.checked ? '1' : '0');
+    } catch {
+      // Storage is off: the choice lasts as long as the page.
+    }
+  });
+  els.editConnection.addEventListener('click', () => toggle('editing', els.editConnection, els.room));
+  els.membersToggle.addEventListener('click', () => toggle('members', els.membersToggle));
+  $('members-close').addEventListener('click', () => toggle('members', els.membersToggle));
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && document.body.dataset.members === 'open') toggle('members', els.membersToggle);
+  });
+  document.addEventListener('visibilitychange', onVisibility);
   els.older.addEventListener('click', () => void loadOlder());
   els.room.addEventListener('input', () => {
     if (els.roomError.textContent) validateRoom(els.room.value.trim());

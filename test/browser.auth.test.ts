@@ -222,9 +222,10 @@ describe.runIf(chromiumAvailable())('the chat page with tokens, in Chromium', ()
     expect(second.searchParams.get('since')).toMatch(/^\d+-\d+$/);
     await expect.poll(() => status(alice.page)).toBe('connected · node-1');
     await say(bob.page, 'after');
-    await expect.poll(() => texts(alice.page)).toEqual(['after', 'before']);
+    await expect.poll(() => texts(alice.page)).toEqual(['before', 'after']);
     expect(await alice.page.locator('#messages .sep').count()).toBe(0);
     expect(alice.frames.filter((f) => f.type === 'welcome')).toHaveLength(2);
     expect(alice.frames.filter((f) => f.type === 'welcome').at(-1)).toMatchObject({ recovered: true });
-  });
+    // It waits out a 6 s token and loads two pages: on a shared, loaded machine that took up to 20 s.
+  }, 40_000);
 });

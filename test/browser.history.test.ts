@@ -17,8 +17,8 @@ const LOAD_OLDER = 'Load older messages';
 const PER_MEMBER = 30;
 
 const label = (n: number) => `m-${String(n).padStart(3, '0')}`;
-/** m-<count> … m-001: the room's messages as the page lists them, newest first. */
-const newestFirst = (count: number, from = 1) => Array.from({ length: count - from + 1 }, (_, i) => label(count - i));
+/** m-<from> … m-<count>: the room's messages as the page lists them, oldest first (newest at the bottom). */
+const oldestFirst = (count: number, from = 1) => Array.from({ length: count - from + 1 }, (_, i) => label(from + i));
 
 /** Publishes m-001 … m-<count> into `room`, in that order, through members of PER_MEMBER messages each. */
 async function publish(urlOf: (name: string) => string, count: number): Promise<void> {
@@ -82,17 +82,17 @@ describe.runIf(redisAvailable() && chromiumAvailable())('the page pages back thr
     return visit;
   }
 
-  it('shows the latest 50 of 120, then with "Load older messages" all 120 once, newest first, and hides the button at the start', async () => {
+  it('shows the latest 50 of 120, then with "Load older messages" all 120 once, oldest first, and hides the button at the start', async () => {
     const room = `history-${Date.now()}`;
     await publish((name) => servers.replica.wsUrl(room, { name }), 120);
 
     const { page, history } = await visit(`room=${room}&name=reader`);
     await expect.poll(() => status(page)).toBe('connected · node-1');
-    await expect.poll(() => texts(page)).toEqual(newestFirst(120, 71));
+    await expect.poll(() => texts(page)).toEqual(oldestFirst(120, 71));
     expect(await loadOlder(page).count()).toBe(1);
 
     const presses = await loadAll(page);
-    expect(await texts(page)).toEqual(newestFirst(120));
+    expect(await texts(page)).toEqual(oldestFirst(120));
     // 70 older ones, 50 a page: two presses, each asking before the oldest shown.
     expect(presses).toBe(2);
     expect(history.map(({ url }) => [url.pathname, url.searchParams.get('limit')])).toEqual([
@@ -101,14 +101,15 @@ describe.runIf(redisAvailable() && chromiumAvailable())('the page pages back thr
     ]);
     const ids = await page.locator('#messages .msg').evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.id));
     expect(new Set(ids).size).toBe(120);
-    expect(history.map(({ url }) => url.searchParams.get('before'))).toEqual([ids[49], ids[99]]);
+    // The oldest shown each time: m-071, then m-021.
+    expect(history.map(({ url }) => url.searchParams.get('before'))).toEqual([ids[70], ids[20]]);
     expect(history.every(({ authorization }) => authorization === undefined)).toBe(true);
 
-    // Live messages still go on top, above what was loaded.
+    // Live messages still go at the bottom, below what was loaded.
     const { client } = await TestClient.join(servers.replica.wsUrl(room, { name: 'late' }));
     await client.say('after paging');
     client.close();
-    await expect.poll(async () => (await texts(page)).slice(0, 2)).toEqual(['after paging', label(120)]);
+    await expect.poll(async () => (await texts(page)).slice(-2)).toEqual([label(120), 'after paging']);
     expect(await texts(page)).toHaveLength(121);
     expect(await loadOlder(page).count()).toBe(0);
   });
@@ -117,7 +118,7 @@ describe.runIf(redisAvailable() && chromiumAvailable())('the page pages back thr
     const room = `history-short-${Date.now()}`;
     await publish((name) => servers.replica.wsUrl(room, { name }), 3);
     const { page } = await visit(`room=${room}&name=reader`);
-    await expect.poll(() => texts(page)).toEqual(newestFirst(3));
+    await expect.poll(() => texts(page)).toEqual(oldestFirst(3));
     expect(await loadOlder(page).count()).toBe(0);
   });
 
@@ -131,10 +132,10 @@ describe.runIf(redisAvailable() && chromiumAvailable())('the page pages back thr
     const reader = await mint('u-reader');
     const { page, history } = await visit(`room=${room}&token=${reader}`, servers.second);
     await expect.poll(() => status(page)).toBe('connected · node-2');
-    await expect.poll(() => texts(page)).toEqual(newestFirst(60, 11));
+    await expect.poll(() => texts(page)).toEqual(oldestFirst(60, 11));
 
     expect(await loadAll(page)).toBe(1);
-    expect(await texts(page)).toEqual(newestFirst(60));
+    expect(await texts(page)).toEqual(oldestFirst(60));
     expect(history).toHaveLength(1);
     expect(history[0]!.authorization).toBe(`Bearer ${reader}`);
     expect(history[0]!.url.searchParams.has('token')).toBe(false);
