@@ -10,6 +10,7 @@ import { followScroll } from './follow-scroll.js';
 import { ownIdsOf, rememberOwn } from './own-messages.js';
 import { memberLabels } from './member-labels.js';
 import { describeStatus } from './status-text.js';
+import { refusalReason } from './refusal-reason.js';
 
 const ROOM_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 const NAME_MAX = 32;
@@ -356,6 +357,7 @@ function onStatus(s) {
       if (s.state === 'reconnecting' && !state.tokenUrl && hasExpired(state.token)) return expire();
       clearTimeout(state.refreshTimer);
       setStatus(s.state, { reason: s.reason, code: s.code });
+      explainRefusal(s);
       return;
     case 'closed':
       // The library stopped by itself (we unsubscribe before closing it).
@@ -387,6 +389,18 @@ function tellPresence(list) {
     trimLog();
     redraw();
   });
+}
+
+/**
+ * A refusal the library could only number ("could not connect (HTTP 503)"): the page
+ * asks the server's words once and, while the library still retries, shows them.
+ */
+async function explainRefusal(s) {
+  const chat = state.chat;
+  if (!/\(HTTP \d{3}\)$/.test(s.reason ?? '') || !chat) return;
+  const detail = await refusalReason(state.room, state.token);
+  if (!detail || chat !== state.chat || chat.status !== s) return;
+  setStatus('reconnecting', { reason: `${s.reason}: ${detail}`, code: s.code });
 }
 
 function onMembers(list, count) {

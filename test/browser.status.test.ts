@@ -1,0 +1,71 @@
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { chromiumAvailable, useChromium } from './support/browser.ts';
+import { chatPageActions } from './support/browser-chat.ts';
+import { redisAvailable } from './support/redis-server.ts';
+import { useRedisAndTwoReplicas, waitReady } from './support/replica-processes.ts';
+
+/**
+ * What the page says when the server will not have it, and what becomes of a
+ * message the server turned away for its pace: in Debian's Chromium against
+ * replica processes on a redis-server of the test's own.
+ */
+const run = redisAvailable() && chromiumAvailable();
+
+/** The `error` frames the page's sockets received, by code. */
+function errorCodes(page: Page): string[] {
+  const codes: string[] = [];
+  page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => {
+    try {
+      const frame = JSON.parse(String(payload));
+      if (frame?.type === 'error') codes.push(frame.code);
+    } catch {
+      // Not JSON: not a frame this test counts.
+    }
+  }));
+  return codes;
+}
+
+describe.runIf(run)('the page when its replica refuses (broker down), in Chromium', { timeout: 45_000 }, () => {
+  const servers = useRedisAndTwoReplicas((redis) => ({ REDIS_URL: redis.url }));
+  const chromium = useChromium();
+  const { openPage, status } = chatPageActions(chromium);
+
+  it('says in words why it cannot join: the 503 refusal\'s reason, while it keeps retrying', async () => {
+    await servers.redis.kill();
+    await waitReady(servers.replica, 503);
+    const page = await openPage(servers.replica, `?room=down-${Date.now()}&name=alice`);
+    await expect.poll(() => status(page), { timeout: 20_000 })
+      .toBe('reconnecting: Server busy (the message broker is unreachable), retrying');
+    expect(await page.getByRole('button', { name: 'Disconnect', exact: true }).isEnabled()).toBe(true);
+  });
+});
+
+describe.runIf(run)('the page on a rate-limited replica, in Chromium', { timeout: 45_000 }, () => {
+  // node-2 takes 1 message a second from each member (bursts of 2).
+  const servers = useRedisAndTwoReplicas((redis) => ({ REDIS_URL: redis.url, RATE_LIMIT: '1' }));
+  const chromium = useChromium();
+  const { openPage, joinRoom, status, texts, messageBox } = chatPageActions(chromium);
+
+  it('sends again what the server rate-limited, and each message arrives once, in order, none failed', async () => {
+    const room = `paced-${Date.now()}`;
+    const bob = await joinRoom(servers.replica, room, 'bob');
+    const alice = await openPage(servers.second, `?room=${room}&name=alice`);
+    const errors = errorCodes(alice);
+    await expect.poll(() => status(alice)).toBe('connected · node-2');
+    const said = ['one', 'two', 'three', 'four', 'five'];
+    for (const text of said) {
+      await messageBox(alice).fill(text);
+      await messageBox(alice).press('Enter');
+    }
+    await expect.poll(() => texts(bob), { timeout: 20_000 }).toEqual(said);
+    await expect.poll(() => alice.locator('#messages .msg.pending').count(), { timeout: 10_000 }).toBe(0);
+    // The server did turn some away: the page's messages came through its retries.
+    expect(errors.filter((code) => code === 'rate_limited').length).toBeGreaterThan(0);
+    expect(await texts(alice)).toEqual(said);
+    expect(await alice.locator('#messages .msg.mine').count()).toBe(5);
+    expect(await alice.locator('#messages .msg.failed').count()).toBe(0);
+    await alice.waitForTimeout(1500);
+    expect(await texts(bob)).toEqual(said);
+  });
+});
