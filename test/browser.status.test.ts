@@ -68,4 +68,67 @@ describe.runIf(run)('the page on a rate-limited replica, in Chromium', { timeout
     await alice.waitForTimeout(1500);
     expect(await texts(bob)).toEqual(said);
   });
+
+  it('offers "retry" for messages that waited longer than the server remembers their ref, and retry delivers each once', async () => {
+    const room = `retry-${Date.now()}`;
+    const bob = await joinRoom(servers.replica, room, 'bob');
+    const context = await chromium.newContext({ viewport: { width: 1280, height: 800 } });
+    // The page's own clock, so that ten minutes can pass in a moment.
+    await context.clock.install();
+    // The person presses Disconnect once the server answered all five (two acks, the rest
+    // turned away for their pace), before the library sends those again 1 s later: what
+    // waits then was never published.
+    await context.addInitScript(() => {
+      let answered = 0;
+      let limited = 0;
+      const Native = window.WebSocket;
+      window.WebSocket = class extends Native {
+        set onmessage(fn: ((ev: MessageEvent) => void) | null) {
+          super.onmessage = fn && ((ev: MessageEvent) => {
+            fn.call(this, ev);
+            const data = String(ev.data);
+            if (data.includes('"type":"ack"')) answered++;
+            if (data.includes('"rate_limited"')) answered++, limited++;
+            if (answered !== 5 || limited === 0) return;
+            answered++;
+            document.getElementById('disconnect')!.click();
+          });
+        }
+        get onmessage() {
+          return super.onmessage;
+        }
+      };
+    });
+    const alice = await openPage(servers.second, `?room=${room}&name=alice`, 1280, context);
+    await expect.poll(() => status(alice)).toBe('connected · node-2');
+    // Five at once, faster than anyone types: the server takes two and turns the rest away.
+    const said = ['one', 'two', 'three', 'four', 'five'];
+    await alice.evaluate((texts) => {
+      const box = document.getElementById('message') as HTMLTextAreaElement;
+      for (const text of texts) {
+        box.value = text;
+        (document.getElementById('send-form') as HTMLFormElement).requestSubmit();
+      }
+    }, said);
+    await expect.poll(() => status(alice)).toBe('disconnected');
+    const waiting = await alice.locator('#messages .msg.pending').count();
+    expect(waiting).toBeGreaterThan(0);
+
+    await alice.clock.fastForward('10:00');
+    await alice.getByRole('button', { name: 'Connect', exact: true }).click();
+    await expect.poll(() => status(alice)).toBe('connected · node-2');
+    const retries = alice.getByRole('button', { name: 'retry', exact: true });
+    await expect.poll(() => retries.count()).toBe(waiting);
+    expect(await alice.locator('#messages .msg.failed .state').allTextContents()).toEqual(Array(waiting).fill('not sent'));
+
+    while ((await retries.count()) > 0) {
+      const before = await retries.count();
+      await retries.first().click();
+      await expect.poll(() => alice.locator('#messages .msg.failed').count(), { timeout: 10_000 }).toBe(before - 1);
+    }
+    await expect.poll(() => alice.locator('#messages .msg.pending').count(), { timeout: 15_000 }).toBe(0);
+    await expect.poll(async () => [...(await texts(bob))].sort(), { timeout: 15_000 }).toEqual([...said].sort());
+    await bob.waitForTimeout(1500);
+    expect([...(await texts(bob))].sort()).toEqual([...said].sort());
+  });
 });
