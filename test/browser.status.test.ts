@@ -83,7 +83,7 @@ describe.runIf(run)('the page on a rate-limited replica, in Chromium', { timeout
       let limited = 0;
       const Native = window.WebSocket;
       window.WebSocket = class extends Native {
-        set onmessage(fn: ((ev: MessageEvent) => void) | null) {
+        override set onmessage(fn: ((ev: MessageEvent) => void) | null) {
           super.onmessage = fn && ((ev: MessageEvent) => {
             fn.call(this, ev);
             const data = String(ev.data);
@@ -94,7 +94,7 @@ describe.runIf(run)('the page on a rate-limited replica, in Chromium', { timeout
             document.getElementById('disconnect')!.click();
           });
         }
-        get onmessage() {
+        override get onmessage() {
           return super.onmessage;
         }
       };
