@@ -356,7 +356,8 @@ function onStatus(s) {
       // with tokenUrl, the token function renews it instead.
       if (s.state === 'reconnecting' && !state.tokenUrl && hasExpired(state.token)) return expire();
       clearTimeout(state.refreshTimer);
-      setStatus(s.state, { reason: s.reason, code: s.code });
+      // retryInMs: the library's delay before its next try, when its status gives one.
+      setStatus(s.state, { reason: s.reason, code: s.code, retryInMs: s.retryInMs });
       explainRefusal(s);
       return;
     case 'closed':
@@ -400,7 +401,7 @@ async function explainRefusal(s) {
   if (!/\(HTTP \d{3}\)$/.test(s.reason ?? '') || !chat) return;
   const detail = await refusalReason(state.room, state.token);
   if (!detail || chat !== state.chat || chat.status !== s) return;
-  setStatus('reconnecting', { reason: `${s.reason}: ${detail}`, code: s.code });
+  setStatus('reconnecting', { reason: `${s.reason}: ${detail}`, code: s.code, retryInMs: s.retryInMs });
 }
 
 function onMembers(list, count) {
