@@ -247,7 +247,8 @@ export class RoomConnection {
   private retry(reason: string, code?: number): void {
     if (this.terminal) return;
     const next = this.attempt + 1;
-    this.hooks.status(code === undefined ? { state: 'reconnecting', reason, attempt: next } : { state: 'reconnecting', reason, code, attempt: next });
-    this.retryTimer = setTimeout(() => void this.connect(), this.backoffMs(this.attempt));
+    const retryInMs = this.backoffMs(this.attempt);
+    this.hooks.status(code === undefined ? { state: 'reconnecting', reason, attempt: next, retryInMs } : { state: 'reconnecting', reason, code, attempt: next, retryInMs });
+    this.retryTimer = setTimeout(() => void this.connect(), retryInMs);
   }
 }

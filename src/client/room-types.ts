@@ -33,7 +33,7 @@ export interface ConnectOptions {
 }
 
 export type RoomStatus =
-  | { state: 'connecting' | 'reconnecting'; reason?: string; code?: number; attempt: number }
+  | { state: 'connecting' | 'reconnecting'; reason?: string; code?: number; attempt: number; /** With `reconnecting`: how long until the next attempt. */ retryInMs?: number }
   | { state: 'live'; instance: string; recovered: boolean }
   | { state: 'closed'; reason: string; code?: number };
 

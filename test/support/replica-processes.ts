@@ -16,7 +16,13 @@ export interface ReplicaProcess {
 export async function startReplicaProcess(name: string, env: Record<string, string>, port?: number): Promise<ReplicaProcess> {
   const chosen = port ?? (await freePort());
   const service = ServiceProcess.start(name, 'src/node/main.ts', { PORT: String(chosen), HOST: '127.0.0.1', INSTANCE_ID: name, ...env });
-  await service.waitFor(/listening on/);
+  try {
+    await service.waitFor(/listening on/);
+  } catch (err) {
+    // One that never listened is stopped here: no caller holds it to stop.
+    await service.stop();
+    throw err;
+  }
   return {
     name,
     port: chosen,
