@@ -46,7 +46,7 @@ export async function startReplica({ config, broker, log, access: given }: Repli
   const registry = createRegistry(config, broker, log, access, metrics.roomMetrics);
   metrics.watch(registry, broker);
   const app = new Hono();
-  app.use(pipeliningLimit());
+  app.use(pipeliningLimit(log));
   const sockets = createNodeWebSockets(app, config, log);
   const gateway = registryGateway({
     registry,
