@@ -17,7 +17,8 @@ export async function startReplicaProcess(name: string, env: Record<string, stri
   const chosen = port ?? (await freePort());
   const service = ServiceProcess.start(name, 'src/node/main.ts', { PORT: String(chosen), HOST: '127.0.0.1', INSTANCE_ID: name, ...env });
   try {
-    await service.waitFor(/listening on/);
+    // A cold start of several replicas through tsx on two loaded cores has taken over 15 s in CI.
+    await service.waitFor(/listening on/, 40_000);
   } catch (err) {
     // One that never listened is stopped here: no caller holds it to stop.
     await service.stop();
