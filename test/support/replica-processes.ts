@@ -55,8 +55,25 @@ export async function startReadyReplica(name: string, redisUrl: string, port?: n
 export async function startRedisPair(env: Record<string, string> = {}) {
   const redis = await RedisServer.start();
   const replicaEnv = { REDIS_URL: redis.url, ...env };
-  const [one, two] = await Promise.all([startReplicaProcess('node-1', replicaEnv), startReplicaProcess('node-2', replicaEnv)]);
-  await Promise.all([waitReady(one), waitReady(two)]);
+  const started = await Promise.allSettled([startReplicaProcess('node-1', replicaEnv), startReplicaProcess('node-2', replicaEnv)]);
+  const up = started.map((s) => (s.status === 'fulfilled' ? s.value : null));
+  const stopAll = async () => {
+    await Promise.all(up.map((r) => r?.service.stop()));
+    await redis.stop();
+  };
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  // Nobody else holds these yet: a pair that did not come up whole is stopped here.
+  if (failed) {
+    await stopAll();
+    throw failed.reason;
+  }
+  const [one, two] = up as [ReplicaProcess, ReplicaProcess];
+  try {
+    await Promise.all([waitReady(one), waitReady(two)]);
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
   const clients: TestClient[] = [];
   return {
     redis,
