@@ -1,7 +1,7 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from '../src/logger.ts';
 import type { MemberGateway } from './member-gateway.ts';
-import { createErrorHandler, createNotFoundHandler } from './refusal.ts';
+import { createErrorHandler, createNotFoundHandler, createRefusalLog } from './refusal.ts';
 import { createHealthRoutes } from './health.ts';
 import { createWebSocketRoute } from './ws.ts';
 import { type AccessSource, OPEN_ACCESS } from './access.ts';
@@ -50,7 +50,7 @@ export function mountApp<A extends Hono<any>>(app: A, options: AppOptions): A {
   if (options.serveStatic) {
     // Workers Assets reads static/_headers and never serves it; neither do the others.
     app.get('/_headers', (c) => c.notFound());
-    app.get('*', staticRanges(options.serveStatic));
+    app.get('*', staticRanges(options.serveStatic, createRefusalLog(options.log, addressOf)));
   }
   app.notFound(createNotFoundHandler(options.log, addressOf));
   return app;

@@ -25,6 +25,11 @@ export function createErrorHandler(log: Logger, addressOf: AddressOf = () => und
   };
 }
 
+/** A refusal answered by a route itself (a 416 for a byte range), logged as the error handler logs one. */
+export function createRefusalLog(log: Logger, addressOf: AddressOf) {
+  return (c: Context, status: number, code: string): void => logRequestRefusal(log, c, addressOf, status, code, routePath(c));
+}
+
 /** No route: 404 `not_found`, logged as a refusal. */
 export function createNotFoundHandler(log: Logger, addressOf: AddressOf) {
   return (c: Context): Response => {

@@ -43,7 +43,7 @@ export function answerRange(header: string, size: number): RangeAnswer {
  * Range, and the part is cut here from its whole answer: the page's files
  * are a few KiB.
  */
-export function staticRanges(serveStatic: MiddlewareHandler): MiddlewareHandler {
+export function staticRanges(serveStatic: MiddlewareHandler, refused: (c: Context, status: number, code: string) => void = () => {}): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header('range');
     if (header === undefined || c.req.method !== 'GET') return serveStatic(c, next);
@@ -55,6 +55,7 @@ export function staticRanges(serveStatic: MiddlewareHandler): MiddlewareHandler 
     if (answer.kind === 'whole') return new Response(body, { status: 200, headers: whole.headers });
     if (answer.kind === 'unsatisfiable') {
       const error = { code: 'range_not_satisfiable', message: `no byte of ${header.slice(0, 100)} is in this ${size}-byte file` };
+      refused(c, 416, error.code);
       return Response.json({ error }, { status: 416, headers: { 'Accept-Ranges': 'bytes', 'Content-Range': `bytes */${size}` } });
     }
     return new Response(body.subarray(answer.start, answer.end + 1), {

@@ -16,6 +16,7 @@ import { type Access, createAccess } from '../../routes/access.ts';
 import { registryGateway } from '../../routes/registry-gateway.ts';
 import { brokerRoomService } from '../../routes/room-service.ts';
 import { createNodeWebSockets } from './websocket-server.ts';
+import { logClientErrors } from './client-errors.ts';
 import { createMetrics } from './metrics.ts';
 import { pipeliningLimit } from './pipelining-limit.ts';
 
@@ -70,6 +71,7 @@ export async function startReplica({ config, broker, log, access: given }: Repli
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s as Server));
     s.once('error', reject);
+    logClientErrors(s as Server, log);
   });
   sockets.attach(server);
   const { port } = server.address() as AddressInfo;
