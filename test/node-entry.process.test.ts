@@ -121,12 +121,12 @@ describe('npm run dev (src/node/dev.ts) as a real process', () => {
     expect((await dev.exited).code).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port + 1}/healthz`)).rejects.toThrow();
     expect(await portOpen(Number(redisPort))).toBe(false);
-  });
+  }, 90_000);
 
   it('falls back to the in-memory pair in one process, saying so in one line, without redis-server', async () => {
     const port = await freePortPair();
     const dev = start('dev', 'src/node/dev.ts', { PORT: String(port), HOST: '127.0.0.1', REDIS_SERVER: '/nonexistent/redis-server' });
-    await dev.waitFor(new RegExp(`http://127\\.0\\.0\\.1:${port + 1}`));
+    await dev.waitFor(new RegExp(`http://127\\.0\\.0\\.1:${port + 1}`), 60_000);
     expect(dev.logs.split('\n').filter((l) => l.includes('is not on PATH'))).toHaveLength(1);
     expect(dev.logs).toContain('apt-get install redis-server');
     expect(dev.logs).toContain(`http://127.0.0.1:${port}`);
@@ -134,7 +134,7 @@ describe('npm run dev (src/node/dev.ts) as a real process', () => {
 
     dev.signal('SIGINT');
     expect((await dev.exited).code).toBe(0);
-  });
+  }, 90_000);
 });
 
 async function chatAcross(port: number): Promise<void> {
