@@ -205,9 +205,9 @@ describe.runIf(chromiumAvailable())('the chat page with tokens, in Chromium', ()
     await expect.poll(() => status(bob.page)).toBe('connected · node-1');
     const fresh = await mint({ sub: 'u-alice', name: 'alice' });
     // Every renewal before the short token expires fails (503), so the server closes with 4001 at its
-    // expiry; asks after it get a token, as JSON. Six seconds, so that a page slow to load under load
-    // still connects with the short token first.
-    const shortLived = await mint({ sub: 'u-alice', name: 'alice' }, 6);
+    // expiry; asks after it get a token, as JSON. Twelve seconds, so that a page slow to load under load
+    // still connects with the short token and gets 'before' on it first (6 s were not enough in CI).
+    const shortLived = await mint({ sub: 'u-alice', name: 'alice' }, 12);
     const expiresAt = expiryOf(shortLived);
     const alice = await openPage(`room=${room}&tokenUrl=/token&token=${shortLived}`, async () =>
       Date.now() < expiresAt ? { status: 503, body: 'try later' } : { status: 200, body: JSON.stringify({ token: fresh }) },
@@ -226,6 +226,6 @@ describe.runIf(chromiumAvailable())('the chat page with tokens, in Chromium', ()
     expect(await alice.page.locator('#messages .sep').count()).toBe(0);
     expect(alice.frames.filter((f) => f.type === 'welcome')).toHaveLength(2);
     expect(alice.frames.filter((f) => f.type === 'welcome').at(-1)).toMatchObject({ recovered: true });
-    // It waits out a 6 s token and loads two pages: on a shared, loaded machine that took up to 20 s.
-  }, 40_000);
+    // It waits out a 12 s token and loads two pages: on a shared, loaded machine that took up to 26 s.
+  }, 50_000);
 });
