@@ -166,6 +166,18 @@ describe.runIf(redisAvailable())('npm run dev with redis-server', () => {
     await expectNothingLeft(service);
   }, TEST_MS);
 
+  it('when a replica\'s broker never connects, says so after 30 s instead of listing it, and stops everything', async () => {
+    // Says it is ready, as redis-server does, but listens on nothing: the replicas start, their broker does not.
+    const silent = join(tmp, 'silent-redis-server');
+    writeFileSync(silent, '#!/bin/sh\nif [ "$1" = --version ]; then exec redis-server --version; fi\necho "Ready to accept connections"\nexec sleep 600\n');
+    chmodSync(silent, 0o755);
+    const service = dev([], { PORT: String(await freePortPair()), REDIS_SERVER: silent });
+    expect((await service.exited).code).not.toBe(0);
+    expect(failureLine(service)).toMatch(/^\[dev\] node-[12] listened on http:\/\/127\.0\.0\.1:\d+ but its broker was not ready within 30 s \(\/readyz: 503\): stopping everything it started$/);
+    expect(service.logs).not.toMatch(/joined by Redis/);
+    await expectNothingLeft(service);
+  }, TEST_MS);
+
   it('when a replica dies, stops the other and Redis, exits non-zero, and removes its directory', async () => {
     const service = dev([], { PORT: String(await freePortPair()) });
     const [first] = await replicaUrls(service, 2);
@@ -180,13 +192,15 @@ describe.runIf(redisAvailable())('npm run dev with redis-server', () => {
     expect(await healthy(first!)).toBe(false);
   }, TEST_MS);
 
-  it('PORT=0 --replicas 3: three distinct free ports, each serving /healthz; SIGINT (Ctrl-C) stops everything', async () => {
+  it('PORT=0 --replicas 3: three distinct free ports, each serving /healthz and ready when listed; SIGINT (Ctrl-C) stops everything', async () => {
     const service = dev(['--replicas', '3'], { PORT: '0' });
     const urls = await replicaUrls(service, 3);
     const ports = urls.map((u) => Number(new URL(u).port));
     expect(new Set(ports).size).toBe(3);
     for (const port of ports) expect(port).toBeGreaterThan(1024);
     for (const url of urls) expect(await healthy(url)).toBe(true);
+    // Listed only once its broker is connected: a page opened at once gets no 503.
+    for (const url of urls) expect((await fetch(`${url}/readyz`)).status).toBe(200);
     const firstLines = service.logs.split('\n').filter((l) => !l.startsWith('>') && l.trim() !== '');
     expect(firstLines[0]).toBe('[dev] This Redis is throwaway: every room is gone when npm run dev stops. To keep rooms across restarts: npm run dev -- --keep (kept in .dev-data/).');
     const pids = groupPids(service);
@@ -241,7 +255,10 @@ describe.runIf(redisAvailable())('npm run dev with redis-server', () => {
 
     const second = dev([`--keep=${kept}`], { PORT: '0' });
     const [again] = await replicaUrls(second, 2);
-    const history = await (await fetch(`${again}/rooms/kept-room/history`)).json();
+    // The launcher lists a replica once its /readyz says its broker is connected, so no 503 here.
+    const res = await fetch(`${again}/rooms/kept-room/history`);
+    const history = await res.json();
+    expect(res.status, JSON.stringify(history)).toBe(200);
     expect(history.messages).toEqual([expect.objectContaining({ id: ack.id, text: 'still here after a restart' })]);
   }, TEST_MS);
 });

@@ -6,6 +6,7 @@ import { DEV_USAGE, DevUsageError, parseDevArgs, type DevArgs } from './dev-args
 import { DevChildren } from './dev-children.ts';
 import { count, runMemoryReplicas } from './dev-memory.ts';
 import { DevPortError, checkPortsFree, replicaPorts } from './dev-ports.ts';
+import { untilBrokerReady } from './dev-ready.ts';
 import { DataDirBusyError, KEPT_DATA_DIR, keptDataDir, throwawayDataDir, type RedisDataDir } from './dev-redis.ts';
 import { nodeHost } from './host.ts';
 
@@ -83,6 +84,7 @@ async function runWithRedis(redisServer: string, args: DevArgs, ports: number[])
         const env = { ...process.env, PORT: String(port), INSTANCE_ID: name, REDIS_URL: `redis://127.0.0.1:${redisPort}` };
         const child = children.start(name, 1, process.execPath, ['--import', 'tsx', main], env);
         const [, url] = await child.ready(/"msg":"listening on ([^"]+)"/, REPLICA_READY_MS);
+        await untilBrokerReady(name, url!, REDIS_READY_MS);
         return `  ${name}: ${url}`;
       }),
     );
