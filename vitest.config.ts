@@ -21,7 +21,7 @@ export default defineConfig({
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
-          exclude: ['test/worker/**/*.ttl-expiry.test.ts', 'test/worker/**/*.auth.test.ts'],
+          exclude: ['test/worker/**/*.ttl-expiry.test.ts', 'test/worker/**/*.auth.test.ts', 'test/worker/**/*.debug.test.ts'],
         },
       },
       {
@@ -40,6 +40,12 @@ export default defineConfig({
           }),
         ],
         test: { name: 'worker-auth', include: ['test/worker/**/*.auth.test.ts'] },
+      },
+      {
+        // The same, with LOG_LEVEL=debug, for the lines a member's life writes at the edge.
+        extends: true,
+        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: { LOG_LEVEL: 'debug' } } })],
+        test: { name: 'worker-debug', include: ['test/worker/**/*.debug.test.ts'] },
       },
     ],
   },

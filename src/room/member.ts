@@ -65,7 +65,7 @@ export class Member {
     readonly room: string,
     private readonly socket: MemberSocket,
     private readonly options: RoomOptions,
-    /** The client's address, for log lines; unknown for a member restored from hibernation. */
+    /** The client's address, for log lines (at the edge, kept through a hibernation in the socket's attachment). */
     readonly address: string | undefined = undefined,
   ) {}
 

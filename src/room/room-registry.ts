@@ -63,8 +63,8 @@ export class RoomRegistry {
    * Durable Object woken from hibernation finds its members' sockets still
    * open. The room already knows it, so it gets no welcome and causes no `join`.
    */
-  restore(room: string, info: MemberInfo, socket: MemberSocket): Member {
-    const member = new Member(info, room, socket, this.options);
+  restore(room: string, info: MemberInfo, socket: MemberSocket, address?: string): Member {
+    const member = new Member(info, room, socket, this.options, address);
     member.resume();
     const joinedRoom = this.enter(member);
     member.onGone = () => this.gone(joinedRoom, member, true);

@@ -36,7 +36,7 @@ export class ChatRoom extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const config = edgeConfig(env);
-    const log = consoleLogger({ object: ctx.id.toString() });
+    const log = consoleLogger({ object: ctx.id.toString() }, () => config.logLevel);
     this.roomLog = new RoomLog(ctx.storage.sql, config.historySize);
     this.schedule = new AlarmSchedule(ctx.storage, log);
     this.lifetime = new RoomLifetime(ctx.storage, config.roomTtlSeconds * 1000, this.schedule, log);
@@ -74,9 +74,12 @@ export class ChatRoom extends DurableObject<Env> {
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
     const connect = fromWorker(request);
-    const member = this.registry.connect(connect, workerMemberSocket(server));
+    // Cloudflare sets it on every request from outside (and replaces one a client sent); the Worker passes it on.
+    const address = request.headers.get('cf-connecting-ip') ?? undefined;
+    const member = this.registry.connect(connect, workerMemberSocket(server), address);
     if (member.isClosed) return new Response(null, { status: 101, webSocket: client });
     const saved: SavedMember = { room: connect.room, info: member.info };
+    if (address !== undefined) saved.address = address;
     if (connect.expiresAt !== undefined) saved.expiresAt = connect.expiresAt;
     server.serializeAttachment(saved);
     this.track(server, member);
@@ -115,7 +118,7 @@ export class ChatRoom extends DurableObject<Env> {
    */
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     ws.close(sendableCloseCode(code), reason);
-    this.gone(ws);
+    this.gone(ws, code);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
@@ -141,7 +144,7 @@ export class ChatRoom extends DurableObject<Env> {
 
   private restore(ws: WebSocket, saved: SavedMember): Member {
     this.broker.remember(saved.info);
-    const member = this.registry.restore(saved.room, saved.info, workerMemberSocket(ws));
+    const member = this.registry.restore(saved.room, saved.info, workerMemberSocket(ws), saved.address);
     this.track(ws, member);
     return member;
   }
@@ -157,7 +160,7 @@ export class ChatRoom extends DurableObject<Env> {
     if (ws) updateSavedMember(ws, { expiresAt: at });
   }
 
-  private gone(ws: WebSocket): void {
+  private gone(ws: WebSocket, code?: number): void {
     let member = this.members.get(ws);
     if (!member) {
       // A close that woke the object: its socket is no longer among getWebSockets(),
@@ -166,7 +169,7 @@ export class ChatRoom extends DurableObject<Env> {
       if (!saved || saved.closing) return;
       member = this.restore(ws, saved);
     }
-    member.socketClosed();
+    member.socketClosed(code);
     this.members.delete(ws);
     this.sockets.delete(member);
   }

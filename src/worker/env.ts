@@ -20,6 +20,8 @@ export interface Env {
   AUTH_AUDIENCE?: string;
   /** Turns the HTTP API on (`/api/…`, with `Authorization: Bearer <API_KEY>`); set it as a secret, never in wrangler.toml. */
   API_KEY?: string;
+  /** debug, info (the default), warn, error or silent: as on Node, for the Worker's and the room objects' lines. */
+  LOG_LEVEL?: string;
   /** Comma-separated origins that may open a socket; unset: any. */
   ALLOWED_ORIGINS?: string;
 }

@@ -18,4 +18,6 @@ export const roomObjectGateway: MemberGateway = {
     const rooms = env.ROOMS;
     return rooms.get(rooms.idFromName(request.room)).fetch(toRoomObject(c.req.raw, request));
   },
+  // Set by Cloudflare on every request from outside, replacing any a client sent: https://developers.cloudflare.com/fundamentals/reference/http-headers/#cf-connecting-ip
+  clientAddress: (c: Context) => c.req.header('cf-connecting-ip') ?? 'unknown',
 };

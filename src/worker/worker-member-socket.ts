@@ -7,6 +7,8 @@ export interface SavedMember {
   info: MemberInfo;
   /** With a token: when it expires (ms since the epoch), as last refreshed; see AlarmDeadlines. */
   expiresAt?: number;
+  /** The client's address (CF-Connecting-IP), for log lines after a wake. */
+  address?: string;
   /** Set when the server closed it, so that a wake does not bring it back. */
   closing?: true;
 }

@@ -34,6 +34,11 @@ export class WorkerClient {
     ws.accept();
   }
 
+  /** A client on a socket the caller's own upgrade returned. */
+  static accept(ws: WebSocket): WorkerClient {
+    return new WorkerClient(ws);
+  }
+
   static async connect(room: string, query = ''): Promise<WorkerClient> {
     const response = await SELF.fetch(`http://chat.test/ws/${room}?${query}`, { headers: HANDSHAKE });
     if (response.status !== 101 || !response.webSocket) {
