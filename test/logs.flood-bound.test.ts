@@ -2,8 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sendRawRequests, upgradeRequest } from './support/abuse-raw-requests.ts';
 import { eventually } from './support/eventually.ts';
 import { logLines } from './support/log-lines.ts';
-import { startLoggingReplica } from './support/logging-replica.ts';
-import type { ReplicaProcess } from './support/replica-processes.ts';
+import { type ReplicaProcess, startReplicaProcess } from './support/replica-processes.ts';
 
 /**
  * A hostile client's refused upgrades, as many as a few seconds allow (up to
@@ -20,7 +19,7 @@ const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJmbG9vZCJ9.bm90LWEtc2lnbmF0dXJlLWF
 let replica: ReplicaProcess;
 
 beforeAll(async () => {
-  replica = await startLoggingReplica('node-flood', { LOG_LEVEL: 'info', AUTH_SECRET: 'flood-test-secret-of-more-than-32-bytes' });
+  replica = await startReplicaProcess('node-flood', { LOG_LEVEL: 'info', AUTH_SECRET: 'flood-test-secret-of-more-than-32-bytes' });
 }, 120_000);
 
 afterAll(async () => {

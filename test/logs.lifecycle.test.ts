@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually } from './support/eventually.ts';
 import { LEVEL, logLines } from './support/log-lines.ts';
-import { startLoggingReplica } from './support/logging-replica.ts';
-import type { ReplicaProcess } from './support/replica-processes.ts';
+import { type ReplicaProcess, startReplicaProcess } from './support/replica-processes.ts';
 import { TestClient } from './support/test-client.ts';
 
 /**
@@ -16,7 +15,7 @@ const NAME = 'alice-name-v6d0';
 let replica: ReplicaProcess;
 
 beforeAll(async () => {
-  replica = await startLoggingReplica('node-debug', { LOG_LEVEL: 'debug' });
+  replica = await startReplicaProcess('node-debug', { LOG_LEVEL: 'debug' });
 }, 120_000);
 
 afterAll(async () => {

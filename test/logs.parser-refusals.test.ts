@@ -2,8 +2,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually } from './support/eventually.ts';
 import { LEVEL, logLines } from './support/log-lines.ts';
-import { startLoggingReplica } from './support/logging-replica.ts';
-import type { ReplicaProcess } from './support/replica-processes.ts';
+import { type ReplicaProcess, startReplicaProcess } from './support/replica-processes.ts';
 
 /**
  * Refusals no route sees (Node's HTTP parser refuses the request first) and
@@ -13,7 +12,7 @@ import type { ReplicaProcess } from './support/replica-processes.ts';
 let replica: ReplicaProcess;
 
 beforeAll(async () => {
-  replica = await startLoggingReplica('node-parser', { LOG_LEVEL: 'info' });
+  replica = await startReplicaProcess('node-parser', { LOG_LEVEL: 'info' });
 }, 120_000);
 
 afterAll(async () => {

@@ -2,14 +2,13 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually } from './support/eventually.ts';
 import { LEVEL, logLines } from './support/log-lines.ts';
-import { startLoggingReplica } from './support/logging-replica.ts';
-import type { ReplicaProcess } from './support/replica-processes.ts';
+import { type ReplicaProcess, startReplicaProcess } from './support/replica-processes.ts';
 
 /** A connection cut for pipelining too many requests is a refusal too: one info line, with its address. */
 let replica: ReplicaProcess;
 
 beforeAll(async () => {
-  replica = await startLoggingReplica('node-pipelining', { LOG_LEVEL: 'info' });
+  replica = await startReplicaProcess('node-pipelining', { LOG_LEVEL: 'info' });
 }, 120_000);
 
 afterAll(async () => {

@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterEach, expect, it } from 'vitest';
 import { LEVEL, logLines } from './support/log-lines.ts';
-import { startLoggingReplica } from './support/logging-replica.ts';
-import type { ReplicaProcess } from './support/replica-processes.ts';
+import { type ReplicaProcess, startReplicaProcess } from './support/replica-processes.ts';
 
 /**
  * LOG_PRETTY=1 asks for pino-pretty, which is not a dependency: where it is
@@ -23,7 +22,7 @@ afterEach(async () => {
 });
 
 it(`LOG_PRETTY=1 ${prettyInstalled ? 'prints lines for a person' : 'without pino-pretty logs JSON and one warning'}`, async () => {
-  const replica = await startLoggingReplica('node-pretty', { LOG_LEVEL: 'info', LOG_PRETTY: '1' });
+  const replica = await startReplicaProcess('node-pretty', { LOG_LEVEL: 'info', LOG_PRETTY: '1' });
   started.push(replica);
   const output = replica.service.logs;
   if (prettyInstalled) {
@@ -37,7 +36,7 @@ it(`LOG_PRETTY=1 ${prettyInstalled ? 'prints lines for a person' : 'without pino
 }, 120_000);
 
 it('a LOG_PRETTY that is not 0 or 1 logs JSON and says so once', async () => {
-  const replica = await startLoggingReplica('node-pretty-bad', { LOG_LEVEL: 'info', LOG_PRETTY: 'yes' });
+  const replica = await startReplicaProcess('node-pretty-bad', { LOG_LEVEL: 'info', LOG_PRETTY: 'yes' });
   started.push(replica);
   const lines = logLines(replica.service.logs);
   expect(lines.filter((l) => l.level === LEVEL.warn)).toEqual([expect.objectContaining({ msg: 'LOG_PRETTY="yes" is not 0 or 1; logging JSON' })]);

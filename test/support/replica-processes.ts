@@ -17,8 +17,9 @@ export async function startReplicaProcess(name: string, env: Record<string, stri
   const chosen = port ?? (await freePort());
   const service = ServiceProcess.start(name, 'src/node/main.ts', { PORT: String(chosen), HOST: '127.0.0.1', INSTANCE_ID: name, ...env });
   try {
-    // A cold start of several replicas through tsx on two loaded cores has taken over 15 s in CI.
-    await service.waitFor(/listening on/, 40_000);
+    // A cold start of several replicas through tsx on two loaded cores has taken over 15 s in CI
+    // (the log tests' starts, beside the others, 14 s and more).
+    await service.waitFor(/listening on/, 60_000);
   } catch (err) {
     // One that never listened is stopped here: no caller holds it to stop.
     await service.stop();
