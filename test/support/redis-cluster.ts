@@ -117,23 +117,23 @@ export class RedisCluster {
   /** The port of the master serving `key`'s slot now, as a live node sees the slot map. */
   async masterForKey(key: string): Promise<number> {
     const slot = await this.slotOf(key);
-    const ranges = (await this.admin(this.livePorts()[0]!).cluster('SLOTS')) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
-    const range = ranges.find(([from, to]) => from <= slot && slot <= to);
+    const ranges = await this.slotRanges();
+    const range = ranges.find(({ from, to }) => from <= slot && slot <= to);
     if (!range) throw new Error(`no master serves slot ${slot}`);
-    return Number(range[2][1]);
+    return range.master;
   }
 
   /** The ports of the masters that serve slots, as a live node sees them. */
   async masters(): Promise<number[]> {
-    const ranges = (await this.admin(this.livePorts()[0]!).cluster('SLOTS')) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
-    return [...new Set(ranges.map((r) => Number(r[2][1])))].sort((a, b) => a - b);
+    const ranges = await this.slotRanges();
+    return [...new Set(ranges.map((r) => r.master))].sort((a, b) => a - b);
   }
 
   /** How many slots each master serves, by port. */
   async slotsPerMaster(): Promise<Map<number, number>> {
-    const ranges = (await this.admin(this.livePorts()[0]!).cluster('SLOTS')) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
+    const ranges = await this.slotRanges();
     const counts = new Map<number, number>();
-    for (const [from, to, [, port]] of ranges) counts.set(Number(port), (counts.get(Number(port)) ?? 0) + to - from + 1);
+    for (const { from, to, master } of ranges) counts.set(master, (counts.get(master) ?? 0) + to - from + 1);
     return counts;
   }
 
@@ -170,6 +170,12 @@ export class RedisCluster {
     await Promise.all(this.nodes.map((n) => killProcess(n.process)));
     rmSync(this.dir, { recursive: true, force: true });
     for (const forget of this.forgetLogs) forget();
+  }
+
+  /** CLUSTER SLOTS as a live node answers it: each range with its master's port. */
+  private async slotRanges(): Promise<Array<{ from: number; to: number; master: number }>> {
+    const ranges = await this.admin(this.livePorts()[0]!).cluster('SLOTS');
+    return ranges.map(([from, to, ...nodes]) => ({ from, to, master: Number(nodes[0]?.[1]) }));
   }
 
   private livePorts(): number[] {
