@@ -1,7 +1,11 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { RedisClusterConfig } from '../config/config.ts';
 import type { Logger } from '../logger.ts';
 import { BrokerUnavailableError } from './broker.ts';
-import { KEEP_SCRIPT, LEAVE_SCRIPT, PUBLISH_SCRIPT, RECORD_SCRIPT } from './redis-scripts.ts';
+import { KEEP_SCRIPT, type PublishCommand, leaveScript, publishScript, recordScript } from './redis-scripts.ts';
+
+/** Where Redis is: one server's `redis://`/`rediss://` URL (credentials included), or a Redis Cluster's seed nodes. */
+export type RedisTarget = string | RedisClusterConfig;
 
 type RoomKeyArgs = readonly [log: string, members: string, refs: string, refExpiries: string, swept: string];
 /** Every script takes all of a room's keys (roomKeys().all). */
@@ -15,23 +19,29 @@ export interface ChatCommands {
   chatKeep(...args: [...RoomKeyArgs, roomTtlMs: number]): Promise<number>;
 }
 
-export type CommandClient = Redis & ChatCommands;
+export type CommandClient = (Redis | Cluster) & ChatCommands;
 
 export interface ConnectionEvents {
-  /** The subscriber connection is (again) up: resubscribe. */
+  /** The subscriber connection is (again) up, or a cluster's sharded subscribers changed: resubscribe. */
   subscriberReady(): void;
   /** Both connections are (again) up: record what Redis may have lost. */
   bothReady(): void;
 }
 
 /**
- * The two connections a replica keeps: one for commands, one for
- * subscriptions. Both fail fast while Redis is away (members get
- * `unavailable`, not a hang) and reconnect by themselves.
+ * The connections a replica keeps. On one Redis: one for commands, one for
+ * subscriptions (SUBSCRIBE). On a Redis Cluster: one ioredis Cluster, whose
+ * commands go to the master of their key's slot and whose sharded subscribers
+ * (one connection per master) take each room's SSUBSCRIBE on the room's shard.
+ * Both fail fast while Redis is away (members get `unavailable`, not a hang)
+ * and reconnect by themselves.
  */
 export class RedisConnections {
   readonly commands: CommandClient;
-  readonly subscriber: Redis;
+  /** On one Redis, the subscriber connection; on a cluster, the Cluster itself (its sharded subscribers). */
+  readonly subscriber: Redis | Cluster;
+  /** What the scripts publish with: SPUBLISH on a cluster. */
+  readonly publishCommand: PublishCommand;
   private closed = false;
   /** The version of a Redis too old for the scripts, once seen: the broker stays unready. */
   private tooOld: string | null = null;
@@ -39,7 +49,7 @@ export class RedisConnections {
   private lastProblem: string | null = null;
 
   constructor(
-    private readonly url: string,
+    private readonly target: RedisTarget,
     private readonly log: Logger,
     events: ConnectionEvents,
   ) {
@@ -51,14 +61,77 @@ export class RedisConnections {
       disableClientInfo: true,
       retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
     };
-    this.commands = new Redis(url, { ...clientOptions, enableAutoPipelining: true }) as CommandClient;
-    this.commands.defineCommand('chatPublish', { numberOfKeys: ROOM_KEY_COUNT, lua: PUBLISH_SCRIPT });
-    this.commands.defineCommand('chatRecord', { numberOfKeys: ROOM_KEY_COUNT, lua: RECORD_SCRIPT });
-    this.commands.defineCommand('chatLeave', { numberOfKeys: ROOM_KEY_COUNT, lua: LEAVE_SCRIPT });
-    this.commands.defineCommand('chatKeep', { numberOfKeys: ROOM_KEY_COUNT, lua: KEEP_SCRIPT });
-    this.subscriber = new Redis(url, clientOptions);
-    this.watch(this.commands, 'commands', events, () => void this.checkVersion());
-    this.watch(this.subscriber, 'subscriber', events, () => events.subscriberReady());
+    if (typeof target === 'string') {
+      this.publishCommand = 'PUBLISH';
+      this.commands = new Redis(target, { ...clientOptions, enableAutoPipelining: true }) as CommandClient;
+      this.subscriber = new Redis(target, clientOptions);
+      this.defineScripts();
+      this.watch(this.commands, 'commands', events, () => void this.checkVersion());
+      this.watch(this.subscriber, 'subscriber', events, () => events.subscriberReady());
+      return;
+    }
+    this.publishCommand = 'SPUBLISH';
+    const { retryStrategy, enableOfflineQueue, ...nodeOptions } = clientOptions;
+    const cluster = new Cluster(
+      target.nodes.map(({ host, port }) => ({ host, port })),
+      {
+        shardedSubscribers: true,
+        enableOfflineQueue,
+        enableAutoPipelining: true,
+        clusterRetryStrategy: retryStrategy,
+        redisOptions: {
+          ...nodeOptions,
+          username: target.username,
+          password: target.password,
+          ...(target.tls ? { tls: {} } : {}),
+        },
+      },
+    );
+    this.commands = cluster as CommandClient;
+    this.subscriber = cluster;
+    this.defineScripts();
+    this.watch(cluster, 'cluster', events, () => {
+      void this.checkVersion();
+      events.subscriberReady();
+    });
+    // Emitted after the sharded subscribers were set up again for a new slot map (a failover, a
+    // slot that moved) and resubscribed: what was published meanwhile is read from each room's log.
+    // ioredis 6's node_modules/ioredis/built/cluster/ClusterSubscriberGroup.js, reset() then _resubscribe()
+    // (https://github.com/redis/ioredis/blob/main/lib/cluster/ClusterSubscriberGroup.ts); it also comes
+    // after a Redis push of SUNSUBSCRIBE for a slot that left a node (built/DataHandler.js, "moved").
+    cluster.on('subscribersReady', () => {
+      if (this.isReady()) events.subscriberReady();
+    });
+    cluster.on('node error', (err: Error) => this.logProblem(err));
+  }
+
+  /**
+   * Subscribes room channels: one SUBSCRIBE on one Redis; on a cluster, an
+   * SSUBSCRIBE per channel (ioredis's sharded subscribers take one slot per
+   * call), each on the connection to its room's master.
+   */
+  async subscribeChannels(channels: string[]): Promise<void> {
+    if (this.subscriber instanceof Cluster) {
+      const cluster = this.subscriber;
+      await Promise.all(channels.map((c) => cluster.ssubscribe(c)));
+    } else {
+      await this.subscriber.subscribe(...channels);
+    }
+  }
+
+  async unsubscribeChannel(channel: string): Promise<void> {
+    if (this.subscriber instanceof Cluster) await this.subscriber.sunsubscribe(channel);
+    else await this.subscriber.unsubscribe(channel);
+  }
+
+  /** Whether subscribing can be tried now. */
+  subscriberIsUp(): boolean {
+    return this.subscriber.status === 'ready';
+  }
+
+  /** Every event on a room channel, from either kind of subscription. */
+  onChannelMessage(listener: (channel: string, payload: string) => void): void {
+    this.subscriber.on(this.subscriber instanceof Cluster ? 'smessage' : 'message', listener);
   }
 
   isReady(): boolean {
@@ -78,7 +151,8 @@ export class RedisConnections {
   async close(): Promise<void> {
     this.closed = true;
     // quit() lets replies in flight (a last leave) arrive; a connection that is down just stops.
-    await Promise.all([this.commands, this.subscriber].map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
+    const clients = new Set<Redis | Cluster>([this.commands, this.subscriber]);
+    await Promise.all([...clients].map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
   }
 
   private async checkVersion(): Promise<void> {
@@ -86,22 +160,32 @@ export class RedisConnections {
       const version = redisVersion(await this.commands.info('server'));
       if (version === null || isSupportedRedis(version)) return;
       this.tooOld = version;
-      this.log.error({ redis: redisAddress(this.url), version }, `Redis ${version} is too old: chat-hub needs Redis ${OLDEST_REDIS.join('.')} or newer`);
+      this.log.error({ redis: redisAddress(this.target), version }, `Redis ${version} is too old: chat-hub needs Redis ${OLDEST_REDIS.join('.')} or newer`);
     } catch (err) {
       // INFO refused (an ACL without it) or the connection went: the scripts say so when they run.
       this.log.warn({ err: describe(err) }, 'could not read the Redis version');
     }
   }
 
-  /** Logs each distinct connection problem once (not once per retry), and the recovery. */
-  private watch(client: Redis, role: string, events: ConnectionEvents, onReady?: () => void): void {
+  private defineScripts(): void {
+    this.commands.defineCommand('chatPublish', { numberOfKeys: ROOM_KEY_COUNT, lua: publishScript(this.publishCommand) });
+    this.commands.defineCommand('chatRecord', { numberOfKeys: ROOM_KEY_COUNT, lua: recordScript(this.publishCommand) });
+    this.commands.defineCommand('chatLeave', { numberOfKeys: ROOM_KEY_COUNT, lua: leaveScript(this.publishCommand) });
+    this.commands.defineCommand('chatKeep', { numberOfKeys: ROOM_KEY_COUNT, lua: KEEP_SCRIPT });
+  }
+
+  /** Logs each distinct connection problem once (not once per retry). */
+  private logProblem(err: Error): void {
+    const problem = describe(err);
+    if (problem === this.lastProblem) return;
+    this.lastProblem = problem;
+    this.log.error({ redis: redisAddress(this.target), err: problem }, `Redis unreachable: ${problem}`);
+  }
+
+  /** Logs each distinct connection problem once, and the recovery. */
+  private watch(client: Redis | Cluster, role: string, events: ConnectionEvents, onReady?: () => void): void {
     let wasReady = false;
-    client.on('error', (err: Error) => {
-      const problem = describe(err);
-      if (problem === this.lastProblem) return;
-      this.lastProblem = problem;
-      this.log.error({ redis: redisAddress(this.url), err: problem }, `Redis unreachable: ${problem}`);
-    });
+    client.on('error', (err: Error) => this.logProblem(err));
     client.on('ready', () => {
       if (this.isReady() && (this.lastProblem !== null || wasReady)) this.log.info({ role }, 'Redis reachable again');
       if (this.isReady()) this.lastProblem = null;
@@ -129,8 +213,10 @@ export function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** host:port of a Redis URL, without user or password, for log lines. */
-export function redisAddress(url: string): string {
+/** host:port of a Redis URL, or a cluster's seed nodes, without user or password, for log lines. */
+export function redisAddress(target: RedisTarget): string {
+  if (typeof target !== 'string') return `${target.tls ? 'rediss' : 'redis'} cluster ${target.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
+  const url = target;
   try {
     const u = new URL(url);
     return `${u.protocol}//${u.hostname}:${u.port || 6379}`;

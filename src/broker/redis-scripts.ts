@@ -10,10 +10,18 @@
  * members, refs, ref expiries, swept members), and the room TTL in ms among its ARGV
  * (0: for ever). A join, a leave and a keep set all of the room's keys to live
  * that long again. A publish, the hot path, sets only the keys it wrote (see
- * PUBLISH_SCRIPT), unless the log's TTL was not one it can just extend. Either
+ * publishScript), unless the log's TTL was not one it can just extend. Either
  * way the log is the last of a room's keys to expire, and none lives longer
  * than the TTL after the room's last write or keep.
  */
+
+/**
+ * How a script sends to the room's channel: PUBLISH on one Redis; SPUBLISH in
+ * a Redis Cluster, so the event goes through the room's shard alone. SPUBLISH
+ * runs inside a script when the channel hashes to the script's slot: the
+ * channel carries the room's hash tag, as every key does (redis-keys.ts).
+ */
+export type PublishCommand = 'PUBLISH' | 'SPUBLISH';
 
 /** How long a swept member is remembered: a replica cut off from Redis for longer comes back silent. */
 const SWEPT_MEMORY_MS = 60 * 60 * 1000;
@@ -62,7 +70,7 @@ end
  * expire while a room lives on (TTL at least a ref's life, no ref since) lose
  * nothing that counts; with a TTL of 0 such refs stay until the next ref.
  */
-export const PUBLISH_SCRIPT = `${NOW_MS}
+export const publishScript = (publish: PublishCommand) => `${NOW_MS}
 local ref = ARGV[4]
 local floor = ARGV[6]
 local ttl = tonumber(ARGV[7])
@@ -106,7 +114,7 @@ if ttl > 0 then
 elseif redis.call('PERSIST', KEYS[1]) == 1 then
   for i = 2, #KEYS do redis.call('PERSIST', KEYS[i]) end
 end
-redis.call('PUBLISH', ARGV[3], 'm ' .. id .. ' ' .. ARGV[2])
+redis.call('${publish}', ARGV[3], 'm ' .. id .. ' ' .. ARGV[2])
 return {0, id}
 `;
 
@@ -119,13 +127,13 @@ return {0, id}
  * after the restart maybe before this record, get it back; recording one a
  * survivor swept while its replica was cut off announces (they were told it left).
  */
-export const RECORD_SCRIPT = `${KEEP_ROOM}
+export const recordScript = (publish: PublishCommand) => `${KEEP_ROOM}
 local added = redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 local wasSwept = redis.call('ZREM', KEYS[5], ARGV[2])
 keepRoom(tonumber(ARGV[5]))
 if added == 1 then
   local kind = (ARGV[6] == '1' or wasSwept == 1) and 'j ' or 'r '
-  redis.call('PUBLISH', ARGV[1], kind .. redis.call('HLEN', KEYS[2]) .. ' ' .. ARGV[4])
+  redis.call('${publish}', ARGV[1], kind .. redis.call('HLEN', KEYS[2]) .. ' ' .. ARGV[4])
 end
 return added
 `;
@@ -136,7 +144,7 @@ return added
  * id, public JSON). Announces `leave` for each member that was still
  * recorded, so once at most; a swept one is remembered for an hour.
  */
-export const LEAVE_SCRIPT = `${NOW_MS}${KEEP_ROOM}
+export const leaveScript = (publish: PublishCommand) => `${NOW_MS}${KEEP_ROOM}
 local left = 0
 local now
 if ARGV[3] == '1' then
@@ -145,7 +153,7 @@ if ARGV[3] == '1' then
 end
 for i = 4, #ARGV, 2 do
   if redis.call('HDEL', KEYS[2], ARGV[i]) == 1 then
-    redis.call('PUBLISH', ARGV[1], 'l ' .. redis.call('HLEN', KEYS[2]) .. ' ' .. ARGV[i + 1])
+    redis.call('${publish}', ARGV[1], 'l ' .. redis.call('HLEN', KEYS[2]) .. ' ' .. ARGV[i + 1])
     if now then redis.call('ZADD', KEYS[5], string.format('%.0f', now), ARGV[i]) end
     left = left + 1
   end

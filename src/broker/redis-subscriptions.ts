@@ -51,7 +51,7 @@ export class RoomSubscriptions {
     private readonly connections: RedisConnections,
     private readonly options: RoomSubscriptionsOptions,
   ) {
-    connections.subscriber.on('message', (channel: string, payload: string) => this.onChannelMessage(channel, payload));
+    connections.onChannelMessage((channel, payload) => this.onChannelMessage(channel, payload));
   }
 
   /** The last message id delivered in `room` here: the floor for the next id. */
@@ -63,9 +63,9 @@ export class RoomSubscriptions {
     const { channel, log } = roomKeys(room);
     const subscription: Subscription = { room, channel, listener, delivered: null, floor: null, last: null, held: null };
     this.byChannel.set(channel, subscription);
-    const { commands, subscriber } = this.connections;
+    const { commands } = this.connections;
     try {
-      await this.connections.run('subscribe', () => subscriber.subscribe(channel));
+      await this.connections.run('subscribe', () => this.connections.subscribeChannels([channel]));
       const [last] = await this.connections.run('subscribe', () => commands.xrevrange(log, '+', '-', 'COUNT', 1));
       subscription.floor = last ? parseMessageId(last[0]) : null;
       subscription.last = last ? decodeEntry(room, last) : null;
@@ -79,11 +79,10 @@ export class RoomSubscriptions {
     const { channel } = roomKeys(room);
     if (this.byChannel.get(channel)?.listener !== listener) return;
     this.byChannel.delete(channel);
-    const { subscriber } = this.connections;
     // While disconnected there is nothing to undo: a reconnect subscribes only what is held.
-    if (subscriber.status !== 'ready') return;
+    if (!this.connections.subscriberIsUp()) return;
     try {
-      await subscriber.unsubscribe(channel);
+      await this.connections.unsubscribeChannel(channel);
     } catch (err) {
       // Its events are ignored from now on; the next reconnect drops the channel.
       this.options.log.warn({ room, err: describe(err) }, 'could not unsubscribe a room');
@@ -98,13 +97,12 @@ export class RoomSubscriptions {
   async resync(): Promise<void> {
     const generation = ++this.resyncs;
     for (const s of this.byChannel.values()) s.held ??= [];
-    const { subscriber } = this.connections;
     const toldOfGap = new Set<Subscription>();
-    while (!this.closed && generation === this.resyncs && subscriber.status === 'ready') {
+    while (!this.closed && generation === this.resyncs && this.connections.subscriberIsUp()) {
       const rooms = [...this.byChannel.values()];
       if (rooms.length === 0) return;
       try {
-        await subscriber.subscribe(...rooms.map((s) => s.channel));
+        await this.connections.subscribeChannels(rooms.map((s) => s.channel));
         // Presence has no log to read a gap from: who keeps a member list reads it again, once subscribed.
         for (const s of rooms) {
           if (toldOfGap.has(s)) continue;

@@ -2,7 +2,7 @@ import { type MemberInfo, formatMessageId, parseMessageId, RECENT_BACKLOG, REF_T
 import type { Logger } from '../logger.ts';
 import type { Broker, History, Page, PageRequest, PublishRequest, Published, RoomListener } from './broker.ts';
 import { type StreamEntry, decodeEntry, encodeMessageBody, idTime } from './redis-codec.ts';
-import { RedisConnections } from './redis-connection.ts';
+import { RedisConnections, type RedisTarget } from './redis-connection.ts';
 import { roomKeys } from './redis-keys.ts';
 import { RedisPresence } from './redis-presence.ts';
 import { DEFAULT_MAX_HELD_EVENTS, RoomSubscriptions } from './redis-subscriptions.ts';
@@ -10,8 +10,8 @@ import { DEFAULT_MAX_HELD_EVENTS, RoomSubscriptions } from './redis-subscription
 export { redisAddress } from './redis-connection.ts';
 
 export interface RedisBrokerOptions {
-  /** `redis://` or `rediss://`, credentials included; handed to ioredis unchanged and never logged. */
-  url: string;
+  /** `redis://` or `rediss://`, credentials included, or a Redis Cluster's nodes; handed to ioredis, never logged. */
+  url: RedisTarget;
   instance: string;
   historySize: number;
   /** A room with no member and no message for this long is forgotten (its keys expire); 0 or absent: never. */
@@ -51,12 +51,14 @@ export class RedisBroker implements Broker {
   private readonly roomTtlMs: number;
   private readonly timers: Array<ReturnType<typeof setInterval>> = [];
   private closed = false;
+  /** Whether this incarnation said it is alive (presence.restore ran) since the broker started. */
+  private presenceRestored = false;
 
   constructor(private readonly options: RedisBrokerOptions) {
     this.roomTtlMs = options.roomTtlMs ?? 0;
     this.connections = new RedisConnections(options.url, options.log, {
       subscriberReady: () => void this.subscriptions.resync(),
-      bothReady: () => void this.presence.restore(),
+      bothReady: () => void this.presence.restore().finally(() => (this.presenceRestored = true)),
     });
     this.subscriptions = new RoomSubscriptions(this.connections, { log: options.log, maxHeldEvents: options.maxHeldEvents ?? DEFAULT_MAX_HELD_EVENTS });
     this.presence = new RedisPresence(this.connections, {
@@ -70,7 +72,10 @@ export class RedisBroker implements Broker {
   }
 
   isReady(): boolean {
-    return this.connections.isReady();
+    // Not before this incarnation's liveness key was first written: on a cluster it lives on another
+    // master than a room's members, so nothing orders a first join after it, and a sweep would take
+    // a member joined before it for one of a dead replica.
+    return this.presenceRestored && this.connections.isReady();
   }
 
   async publish({ room, from, text, ref }: PublishRequest): Promise<Published> {

@@ -18,6 +18,8 @@ export interface Config {
   host: string;
   instanceId: string;
   redisUrl: string | undefined;
+  /** REDIS_CLUSTER_NODES: a Redis Cluster instead of one Redis (never both). */
+  redisCluster: RedisClusterConfig | undefined;
   historySize: number;
   rateLimit: number;
   maxFrameBytes: number;
@@ -46,6 +48,16 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
+/** A Redis Cluster's seed nodes, with the scheme and credentials every node shares. */
+export interface RedisClusterConfig {
+  /** Where to start: the client learns the other nodes, and which serves which slot, from them. */
+  readonly nodes: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  /** rediss:// on the first node: TLS to every node. */
+  readonly tls: boolean;
+}
+
 /** A bad variable: the message is one line naming it and what it accepts. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -61,6 +73,7 @@ export function parseConfig(env: Env, defaults: { instanceId: string }): Config 
     host: text(env, 'HOST', '0.0.0.0', /^[A-Za-z0-9.:_-]{1,253}$/, 'a host name or IP address'),
     instanceId: text(env, 'INSTANCE_ID', defaults.instanceId, /^[A-Za-z0-9_.:-]{1,64}$/, '1–64 characters of A-Z a-z 0-9 _ . : -'),
     redisUrl: redisUrl(env),
+    redisCluster: redisCluster(env),
     historySize: integer(env, 'HISTORY_SIZE', DEFAULT_HISTORY_SIZE, 50, 1_000_000),
     rateLimit: integer(env, 'RATE_LIMIT', DEFAULT_RATE_LIMIT, 0, 10_000),
     maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', DEFAULT_MAX_FRAME_BYTES, 256, 16 * 1024 * 1024),
@@ -184,4 +197,43 @@ function redisUrl(env: Env): string | undefined {
     throw new ConfigError('REDIS_URL is not valid: expected redis://[user:password@]host[:port][/db] or rediss://…');
   }
   return raw;
+}
+
+const CLUSTER_NODES_SHAPE =
+  'expected host:port nodes separated by commas, the first of them maybe redis://[user:password@]host:port or rediss://… (its scheme and credentials are every node’s)';
+
+/**
+ * REDIS_CLUSTER_NODES: seed nodes, `host:port` each; the first may be a URL
+ * whose scheme and credentials apply to every node (a cluster's nodes share
+ * them). Entries are named by position, never echoed: one may hold a password.
+ */
+function redisCluster(env: Env): RedisClusterConfig | undefined {
+  const raw = present(env, 'REDIS_CLUSTER_NODES');
+  if (raw === undefined) return undefined;
+  if (present(env, 'REDIS_URL') !== undefined) {
+    throw new ConfigError('REDIS_URL and REDIS_CLUSTER_NODES are both set: set REDIS_URL for one Redis, or REDIS_CLUSTER_NODES for a Redis Cluster');
+  }
+  const entries = raw.split(',').map((e) => e.trim());
+  const urls = entries.map((entry, i) => {
+    const hasScheme = entry.includes('://');
+    if (hasScheme && i > 0) throw new ConfigError(`REDIS_CLUSTER_NODES is not valid: node ${i + 1} has a scheme; ${CLUSTER_NODES_SHAPE}`);
+    let url: URL | undefined;
+    try {
+      url = new URL(hasScheme ? entry : `redis://${entry}`);
+    } catch {
+      url = undefined;
+    }
+    const bare = url && url.pathname.replace(/^\/0?$/, '') === '' && url.search === '' && url.hash === '';
+    if (!url || !bare || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+      throw new ConfigError(`REDIS_CLUSTER_NODES is not valid: node ${i + 1} is not host:port; ${CLUSTER_NODES_SHAPE}`);
+    }
+    return url;
+  });
+  const first = urls[0]!;
+  return {
+    nodes: urls.map((u) => ({ host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || 6379) })),
+    username: first.username === '' ? undefined : decodeURIComponent(first.username),
+    password: first.password === '' ? undefined : decodeURIComponent(first.password),
+    tls: first.protocol === 'rediss:',
+  };
 }
