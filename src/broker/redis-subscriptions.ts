@@ -33,7 +33,8 @@ interface Subscription {
 
 /**
  * The rooms this replica listens to, on the subscriber connection: a channel
- * per room held. After the subscriber reconnects it subscribes every room
+ * per room held (on a cluster, a sharded channel on the room's master). After
+ * the subscriber reconnects, or a cluster's slot map changed, it subscribes every room
  * again and delivers, from the stream, what was published while it was away,
  * then the live events that arrived meanwhile, so each listener sees the
  * room's one order without a gap, or is told that it cannot (`reset`) when
