@@ -154,6 +154,35 @@ export class RedisCluster {
     node.output += '\n[test] killed\n';
   }
 
+  /**
+   * Moves the slot of `key` to the master on `toPort`, keys and all, as
+   * `redis-cli --cluster reshard` does for each slot: IMPORTING on the target,
+   * MIGRATING on the source, MIGRATE of its keys, then the new owner told to
+   * every master. While it moves, clients are redirected with ASK (and
+   * TRYAGAIN for a script whose keys are split); once done, the source sends
+   * SUNSUBSCRIBE to the slot's shard subscribers.
+   */
+  async moveSlot(key: string, toPort: number): Promise<void> {
+    const slot = await this.slotOf(key);
+    const fromPort = await this.masterForKey(key);
+    if (fromPort === toPort) throw new Error(`slot ${slot} is already on :${toPort}`);
+    const from = this.admin(fromPort);
+    const to = this.admin(toPort);
+    const fromId = String(await from.cluster('MYID'));
+    const toId = String(await to.cluster('MYID'));
+    await to.cluster('SETSLOT', slot, 'IMPORTING', fromId);
+    await from.cluster('SETSLOT', slot, 'MIGRATING', toId);
+    for (;;) {
+      const keys = (await from.cluster('GETKEYSINSLOT', slot, 100)) as string[];
+      if (keys.length === 0) break;
+      await from.call('MIGRATE', '127.0.0.1', String(toPort), '', '0', '5000', 'AUTH2', ADMIN_USER, ADMIN_PASSWORD, 'KEYS', ...keys);
+    }
+    // The target first, as redis-cli does: a source that gives the slot up before could send clients nowhere.
+    await to.cluster('SETSLOT', slot, 'NODE', toId);
+    await from.cluster('SETSLOT', slot, 'NODE', toId);
+    for (const port of await this.masters()) if (port !== fromPort && port !== toPort) await this.admin(port).cluster('SETSLOT', slot, 'NODE', toId);
+  }
+
   /** Waits until every live node says cluster_state:ok and sees the same masters, each with a connected replica. */
   async waitHealthy(timeoutMs = 20_000): Promise<void> {
     await eventually(async () => {
