@@ -47,6 +47,8 @@ export class RedisConnections {
   private tooOld: string | null = null;
   /** The connection problem last logged, shared by both connections so each is said once. */
   private lastProblem: string | null = null;
+  /** On a cluster, when each problem was last logged: a failing node gives several, in turns. */
+  private readonly clusterProblems = new Map<string, number>();
 
   constructor(
     private readonly target: RedisTarget,
@@ -103,20 +105,23 @@ export class RedisConnections {
       if (this.isReady()) events.subscriberReady();
     });
     cluster.on('node error', (err: Error) => this.logProblem(err));
+    cluster.on('ready', () => this.clusterProblems.clear());
   }
 
   /**
-   * Subscribes room channels: one SUBSCRIBE on one Redis; on a cluster, an
-   * SSUBSCRIBE per channel (ioredis's sharded subscribers take one slot per
-   * call), each on the connection to its room's master.
+   * Subscribes room channels; each promise settles when its channel is
+   * subscribed or could not be. On one Redis: one SUBSCRIBE, all or none. On a
+   * cluster: an SSUBSCRIBE per channel (ioredis's sharded subscribers take one
+   * slot per call), each on the connection to its room's master, so a master
+   * that is down holds up its own rooms only.
    */
-  async subscribeChannels(channels: string[]): Promise<void> {
+  subscribeChannels(channels: string[]): Array<Promise<void>> {
     if (this.subscriber instanceof Cluster) {
       const cluster = this.subscriber;
-      await Promise.all(channels.map((c) => cluster.ssubscribe(c)));
-    } else {
-      await this.subscriber.subscribe(...channels);
+      return channels.map(async (c) => void (await cluster.ssubscribe(c)));
     }
+    const all = this.subscriber.subscribe(...channels).then(() => undefined);
+    return channels.map(() => all);
   }
 
   async unsubscribeChannel(channel: string): Promise<void> {
@@ -174,10 +179,20 @@ export class RedisConnections {
     this.commands.defineCommand('chatKeep', { numberOfKeys: ROOM_KEY_COUNT, lua: KEEP_SCRIPT });
   }
 
-  /** Logs each distinct connection problem once (not once per retry). */
+  /**
+   * Logs each distinct connection problem once, not once per retry: on one
+   * Redis, until another problem or a recovery; on a cluster, once a minute at
+   * most (a master that is down until its replica takes over fails reconnects
+   * and commands in turns, and the cluster as a whole stays up).
+   */
   private logProblem(err: Error): void {
     const problem = describe(err);
     if (problem === this.lastProblem) return;
+    if (this.subscriber instanceof Cluster) {
+      const now = Date.now();
+      if (now - (this.clusterProblems.get(problem) ?? -Infinity) < CLUSTER_PROBLEM_QUIET_MS) return;
+      this.clusterProblems.set(problem, now);
+    }
     this.lastProblem = problem;
     this.log.error({ redis: redisAddress(this.target), err: problem }, `Redis unreachable: ${problem}`);
   }
@@ -195,6 +210,9 @@ export class RedisConnections {
     });
   }
 }
+
+/** How long a cluster's connection problem is not logged again. */
+const CLUSTER_PROBLEM_QUIET_MS = 60_000;
 
 /** The oldest Redis the scripts run on: `PEXPIRE … GT` came in 7.0. */
 const OLDEST_REDIS = [7, 0] as const;

@@ -66,7 +66,7 @@ export class RoomSubscriptions {
     this.byChannel.set(channel, subscription);
     const { commands } = this.connections;
     try {
-      await this.connections.run('subscribe', () => this.connections.subscribeChannels([channel]));
+      await this.connections.run('subscribe', () => this.connections.subscribeChannels([channel])[0]!);
       const [last] = await this.connections.run('subscribe', () => commands.xrevrange(log, '+', '-', 'COUNT', 1));
       subscription.floor = last ? parseMessageId(last[0]) : null;
       subscription.last = last ? decodeEntry(room, last) : null;
@@ -99,25 +99,38 @@ export class RoomSubscriptions {
     const generation = ++this.resyncs;
     for (const s of this.byChannel.values()) s.held ??= [];
     const toldOfGap = new Set<Subscription>();
+    // Rooms whose gap was read: on a cluster, the rooms of a shard that is failing over are
+    // retried alone, while those on the other shards go on live.
+    const caughtUp = new Set<Subscription>();
     while (!this.closed && generation === this.resyncs && this.connections.subscriberIsUp()) {
-      const rooms = [...this.byChannel.values()];
+      const rooms = [...this.byChannel.values()].filter((s) => !caughtUp.has(s));
       if (rooms.length === 0) return;
-      try {
-        await this.connections.subscribeChannels(rooms.map((s) => s.channel));
-        // Presence has no log to read a gap from: who keeps a member list reads it again, once subscribed.
-        for (const s of rooms) {
-          if (toldOfGap.has(s)) continue;
-          toldOfGap.add(s);
-          s.listener({ type: 'presence-gap' });
-        }
-        for (const s of rooms) await this.deliverGap(s, generation);
-        if (generation !== this.resyncs) return;
-        this.options.log.info({ rooms: rooms.length }, 'resubscribed after reconnecting to Redis');
+      const subscribed = this.connections.subscribeChannels(rooms.map((s) => s.channel));
+      const problems = await Promise.all(
+        rooms.map(async (s, i) => {
+          try {
+            await subscribed[i];
+            // Presence has no log to read a gap from: who keeps a member list reads it again, once subscribed.
+            if (!toldOfGap.has(s)) {
+              toldOfGap.add(s);
+              s.listener({ type: 'presence-gap' });
+            }
+            await this.deliverGap(s, generation);
+            caughtUp.add(s);
+            return undefined;
+          } catch (err) {
+            return { err };
+          }
+        }),
+      );
+      if (generation !== this.resyncs) return;
+      const failed = problems.filter((p) => p !== undefined);
+      if (failed.length === 0) {
+        this.options.log.info({ rooms: caughtUp.size }, 'resubscribed after reconnecting to Redis');
         return;
-      } catch (err) {
-        this.options.log.warn({ err: describe(err) }, 'could not read the gap after reconnecting; retrying');
-        await pause(250);
       }
+      this.options.log.warn({ err: describe(failed[0]!.err), rooms: failed.length }, 'could not read the gap after reconnecting; retrying');
+      await pause(250);
     }
   }
 
