@@ -79,7 +79,11 @@ export class RedisConnections {
       {
         shardedSubscribers: true,
         enableOfflineQueue,
-        enableAutoPipelining: true,
+        // Off: an autopipeline holds commands of many slots, and a failover or a moved slot fails or
+        // re-sends it whole (https://github.com/redis/ioredis/issues/2075); in the failover test, with
+        // it on, a replica's connection to the new master timed out commands and one publish got
+        // another command's reply.
+        enableAutoPipelining: false,
         clusterRetryStrategy: retryStrategy,
         redisOptions: {
           ...nodeOptions,
@@ -92,17 +96,32 @@ export class RedisConnections {
     this.commands = cluster as CommandClient;
     this.subscriber = cluster;
     this.defineScripts();
+    // What the rooms were last subscribed under: which master serves each slot, and whether a
+    // sharded subscriber's connection ended since (its '-node' names the node; the command
+    // connections' '-node' does not).
+    let masters = '';
+    let subscriberLost = false;
+    const slotMasters = () => cluster.slots.map((nodes) => nodes?.[0] ?? '').join(',');
+    cluster.on('-node', (_redis: unknown, nodeKey?: string) => {
+      if (nodeKey !== undefined) subscriberLost = true;
+    });
     this.watch(cluster, 'cluster', events, () => {
       void this.checkVersion();
+      masters = slotMasters();
+      subscriberLost = false;
       events.subscriberReady();
     });
-    // Emitted after the sharded subscribers were set up again for a new slot map (a failover, a
-    // slot that moved) and resubscribed: what was published meanwhile is read from each room's log.
-    // ioredis 6's node_modules/ioredis/built/cluster/ClusterSubscriberGroup.js, reset() then _resubscribe()
-    // (https://github.com/redis/ioredis/blob/main/lib/cluster/ClusterSubscriberGroup.ts); it also comes
-    // after a Redis push of SUNSUBSCRIBE for a slot that left a node (built/DataHandler.js, "moved").
+    // Emitted after the sharded subscribers were set up again (node_modules/ioredis/built/cluster/
+    // ClusterSubscriberGroup.js, reset() then _resubscribe()), also after a Redis push of SUNSUBSCRIBE
+    // for a slot that left a node (built/DataHandler.js, "moved"). It also comes when ioredis only
+    // re-read an unchanged slot map: the rooms' gaps are read only when a master changed or a
+    // subscriber's connection ended.
     cluster.on('subscribersReady', () => {
-      if (this.isReady()) events.subscriberReady();
+      const now = slotMasters();
+      if (!this.isReady() || (!subscriberLost && now === masters)) return;
+      masters = now;
+      subscriberLost = false;
+      events.subscriberReady();
     });
     cluster.on('node error', (err: Error) => this.logProblem(err));
     cluster.on('ready', () => this.clusterProblems.clear());
