@@ -47,6 +47,7 @@ export class ChatRoom extends DurableObject<Env> {
     const verifyToken = edgeTokenCheck(env);
     this.registry = new RoomRegistry({
       broker: this.broker,
+      presence: this.broker,
       log,
       instance: config.instanceId,
       rateLimit: config.rateLimit,
