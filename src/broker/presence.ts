@@ -28,15 +28,16 @@ export interface PresenceGapEvent {
  * with `members()` while subscribed, then kept from the events, misses no
  * change made after the read (or is told by a `presence-gap` that it may have).
  *
- * - A member is recorded under its id once; each `join` and `leave` that
- *   changes the record is announced once, to every subscriber of the room on
- *   every replica (the announcing replica's own included), with the room's
- *   member count after it.
- * - A replica's members go with it: when it closes, and, where replicas are
- *   separate processes, when it dies (Redis: within its liveness TTL and a
- *   heartbeat), each with a `leave` announced once.
+ * - The `join` of a member not recorded yet, and the `leave` of one that is,
+ *   are announced once each, to every subscriber of the room on every replica
+ *   (the announcing replica's own included), with the room's member count
+ *   after it. A member's id is its connection's own, so it joins once.
+ * - A replica's members go with it, each with a `leave` announced once to the
+ *   replicas that remain: when it closes, and over Redis when it dies (within
+ *   its liveness TTL and a heartbeat). A room's Durable Object is its only
+ *   replica: nobody remains to be told.
  * - Methods that need the backend reject with BrokerUnavailableError while it
- *   is unreachable; nothing is announced then.
+ *   is unreachable.
  *
  * The memory and Redis brokers and the Durable Object's broker are each their
  * own presence: the same object is passed as both, and its `close()` ends both.

@@ -16,7 +16,7 @@ import { type SavedMember, updateSavedMember, workerMemberSocket } from './worke
 
 /**
  * One room at the edge: the same RoomRegistry as a Node replica, over a broker
- * that lives in this object. Sockets are accepted for hibernation, so an idle
+ * that lives in this object and is the room's presence too. Sockets are accepted for hibernation, so an idle
  * room is evicted from memory while its members stay connected; when a frame
  * wakes it, the constructor finds them again with their saved identities and
  * token deadlines. Rate-limit buckets start full after a wake. The object's one

@@ -51,6 +51,18 @@ export function presenceContract(create: PairFactory, options: PresenceContractO
       );
     });
 
+    it('announces nothing for the leave of a member it does not hold', async () => {
+      const { a, b } = await open();
+      const room = freshRoom();
+      const events: RoomEvent[] = [];
+      await b.broker.subscribe(room, (e) => events.push(e));
+      await a.presence.leave(room, alice);
+      // Bob's join comes after, in the room's one order: once it is here, a leave would have been too.
+      await b.presence.join(room, bob);
+      await eventually(() => expect(events).toEqual([{ type: 'join', member: bob, count: 1 }]));
+      expect(await a.presence.members(room)).toEqual([bob]);
+    });
+
     if (!options.oneReplica) it('removes a closed replica’s members from presence', async () => {
       const { a, b } = await open();
       const room = freshRoom();
