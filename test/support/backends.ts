@@ -50,12 +50,18 @@ export interface ReplicaPair {
 /** Makes a pair whose backend keeps at least the last `historySize` messages of each room. */
 export type PairFactory = (historySize: number) => Promise<ReplicaPair>;
 
+/** A backend ready for its cases: how to make a pair on it, and how to stop what it started. */
+export interface StartedBackend {
+  pair: PairFactory;
+  stop?: () => Promise<void>;
+}
+
 /** How a runner runs one backend. */
 export interface BackendRun {
   /** False when this machine lacks what it needs (redis-server): its cases are skipped, with the line the check printed. */
   available?: () => boolean;
-  /** Starts what its pairs need (a redis-server) before its first case; `stop`, if any, runs after its last. */
-  start(): Promise<{ pair: PairFactory; stop?: () => Promise<void> }>;
+  /** Starts what its pairs need (a redis-server) before its first case; `stop` runs after its last. */
+  start(): Promise<StartedBackend>;
 }
 
 type Backend = (typeof BACKENDS)[number];
@@ -73,7 +79,7 @@ export function runContracts<R extends Runtime>(runtime: R, runs: { readonly [N 
     const run = (runs as Readonly<Record<string, BackendRun>>)[backend.name];
     if (!run) throw new Error(`the ${runtime} runner does not say how to run the ${backend.name} backend`);
     describe.runIf(run.available?.() ?? true)(backend.name, () => {
-      let started: Awaited<ReturnType<BackendRun['start']>> | null = null;
+      let started: StartedBackend | null = null;
       beforeAll(async () => {
         started = await run.start();
       });
