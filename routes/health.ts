@@ -6,7 +6,9 @@ export function createHealthRoutes(gateway: Pick<MemberGateway, 'isReady'>): Hon
   return new Hono()
     .get('/healthz', (c) => c.json({ status: 'ok' }))
     .get('/readyz', (c) => {
-      if (!gateway.isReady()) throw new ProtocolError('unavailable', 'the message broker is unreachable');
+      // A probe's answer, not a refusal: not logged (a probe polls through a whole
+      // outage, which the broker logs itself), but with the protocol's error body.
+      if (!gateway.isReady()) return c.json(new ProtocolError('unavailable', 'the message broker is unreachable').toBody(), 503);
       return c.json({ status: 'ready' });
     });
 }

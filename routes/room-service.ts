@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { type Broker, BrokerUnavailableError, type Page, type PageRequest, type Published, type PublishRequest } from '../src/broker/broker.ts';
+import type { Presence } from '../src/broker/presence.ts';
 import { type MemberInfo, ProtocolError } from '../src/protocol/index.ts';
 
 /**
@@ -17,8 +18,11 @@ export interface RoomService {
 const unavailable = (cause?: unknown) =>
   Object.assign(new ProtocolError('unavailable', 'the message broker is unreachable'), cause === undefined ? {} : { cause });
 
-/** A replica's rooms: its broker, answering 503 `unavailable` while the broker cannot be reached. */
-export function brokerRoomService(broker: Broker): RoomService {
+/**
+ * A replica's rooms: its broker, and its presence for members, answering 503
+ * `unavailable` while the broker cannot be reached (presence lives beside it).
+ */
+export function brokerRoomService(broker: Broker, presence: Presence): RoomService {
   async function call<T>(work: () => Promise<T>): Promise<T> {
     if (!broker.isReady()) throw unavailable();
     try {
@@ -30,6 +34,6 @@ export function brokerRoomService(broker: Broker): RoomService {
   return {
     publish: (_c, request) => call(() => broker.publish(request)),
     page: (_c, room, request) => call(() => broker.page(room, request)),
-    members: (_c, room) => call(() => broker.members(room)),
+    members: (_c, room) => call(() => presence.members(room)),
   };
 }

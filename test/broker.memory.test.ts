@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBroker, MemoryBus } from '../src/broker/memory.ts';
 import { REF_TTL_MS, compareIdText } from '../src/protocol/index.ts';
-import { brokerContract } from './support/broker-contract.ts';
-
-brokerContract('memory', async (historySize) => {
-  const bus = new MemoryBus({ historySize });
-  return { a: new MemoryBroker(bus), b: new MemoryBroker(bus), close: async () => {} };
-});
 
 const alice = { id: 'c_alice', name: 'alice' };
 const listener = () => {};

@@ -41,7 +41,8 @@ describe('a refused upgrade whose client keeps its half open, on Node', () => {
   let replica: Replica;
   beforeAll(async () => {
     const config = { ...parseConfig({ MAX_CONNECTIONS_PER_IP: '3' }, { instanceId: 'attack2-half-open' }), port: 0, host: '127.0.0.1' };
-    replica = await startReplica({ config, broker: new MemoryBroker(new MemoryBus({ historySize: config.historySize })), log: quiet });
+    const broker = new MemoryBroker(new MemoryBus({ historySize: config.historySize }));
+    replica = await startReplica({ config, broker, presence: broker, log: quiet });
   });
   afterAll(async () => {
     await replica?.close();

@@ -34,7 +34,8 @@ const countingLog: Logger = {
 let replica: Replica;
 beforeAll(async () => {
   const config = { ...parseConfig({}, { instanceId: 'abuse' }), port: 0, host: '127.0.0.1' };
-  replica = await startReplica({ config, broker: new MemoryBroker(new MemoryBus({ historySize: config.historySize })), log: countingLog });
+  const broker = new MemoryBroker(new MemoryBus({ historySize: config.historySize }));
+  replica = await startReplica({ config, broker, presence: broker, log: countingLog });
 });
 afterAll(async () => {
   await replica?.close();

@@ -17,7 +17,8 @@ const quiet: Logger = { info() {}, warn() {}, error() {} };
 let replica: Replica;
 beforeAll(async () => {
   const config = { ...parseConfig({ API_KEY }, { instanceId: 'upgrade-fields' }), port: 0, host: '127.0.0.1' };
-  replica = await startReplica({ config, broker: new MemoryBroker(new MemoryBus({ historySize: config.historySize })), log: quiet });
+  const broker = new MemoryBroker(new MemoryBus({ historySize: config.historySize }));
+  replica = await startReplica({ config, broker, presence: broker, log: quiet });
 });
 afterAll(async () => {
   await replica?.close();

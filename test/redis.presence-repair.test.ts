@@ -21,7 +21,7 @@ async function startNode(redisUrl: string, instance: string, brokerOverrides: Pa
   const log = createLogger(config);
   const broker = new RedisBroker({ url: redisUrl, instance, historySize: 100, log, ...brokerOverrides });
   await eventually(() => expect(broker.isReady()).toBe(true));
-  const replica = await startReplica({ config, broker, log });
+  const replica = await startReplica({ config, broker, presence: broker, log });
   return { replica, broker, ws: (room, name) => `ws://127.0.0.1:${replica.port}/ws/${room}?name=${name}` };
 }
 

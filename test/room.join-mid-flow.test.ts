@@ -29,7 +29,7 @@ class LaggingBroker extends MemoryBroker {
 }
 
 const registryOn = (broker: MemoryBroker) =>
-  new RoomRegistry({ broker, instance: 'node-2', rateLimit: 20, maxFrameBytes: 16384, sendBufferLimit: 1 << 20, presenceLimit: 1000, log: quietLog });
+  new RoomRegistry({ broker, presence: broker, instance: 'node-2', rateLimit: 20, maxFrameBytes: 16384, sendBufferLimit: 1 << 20, presenceLimit: 1000, log: quietLog });
 
 it('sends a message once when its live copy arrives after the backlog that already held it', async () => {
   const bus = new MemoryBus();

@@ -8,8 +8,10 @@ import { quietLog, settle } from './support/room-world.ts';
 function registryOnBus() {
   const bus = new MemoryBus();
   const deadlines = new TimerDeadlines();
+  const broker = new MemoryBroker(bus);
   const registry = new RoomRegistry({
-    broker: new MemoryBroker(bus),
+    broker,
+    presence: broker,
     instance: 'node-1',
     rateLimit: 20,
     maxFrameBytes: 16384,

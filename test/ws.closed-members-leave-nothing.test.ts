@@ -35,7 +35,8 @@ beforeAll(async () => {
     maxConnections: 0,
     maxConnectionsPerIp: MEMBERS + 10,
   };
-  replica = await startReplica({ config, broker: new MemoryBroker(new MemoryBus({ historySize: config.historySize })), log: quiet });
+  const broker = new MemoryBroker(new MemoryBus({ historySize: config.historySize }));
+  replica = await startReplica({ config, broker, presence: broker, log: quiet });
 });
 afterAll(async () => {
   await replica?.close();

@@ -1,6 +1,7 @@
 import type { ChatMessage, MemberInfo } from '../protocol/index.ts';
+import type { PresenceEvent, PresenceGapEvent } from './presence.ts';
 
-/** What arrives on a room's subscription, in the room's one order. */
+/** What arrives on a room's subscription, in the room's one order: its messages, presence's events (presence.ts), and resets. */
 export type RoomEvent =
   | { readonly type: 'message'; readonly message: ChatMessage }
   | PresenceEvent
@@ -16,27 +17,6 @@ export type RoomEvent =
 export interface ResetEvent {
   readonly type: 'reset';
   readonly reason: string;
-}
-
-/**
- * The broker may have missed some of this room's `join`/`leave` events (its
- * subscription was down a while): whoever keeps a member list from them reads
- * the whole list again. Messages lose nothing; they are re-read separately.
- */
-export interface PresenceGapEvent {
-  readonly type: 'presence-gap';
-}
-
-/** A member came or went; `count` is how many the room holds after it, on every replica. */
-export interface PresenceEvent {
-  readonly type: 'join' | 'leave';
-  readonly member: MemberInfo;
-  readonly count: number;
-  /**
-   * A member that was there all along, recorded again after the broker lost
-   * it: member lists take it, members are not told (they never heard it left).
-   */
-  readonly quiet?: true;
 }
 
 export type RoomListener = (event: RoomEvent) => void;
@@ -84,7 +64,8 @@ export interface Page {
 }
 
 /**
- * Carries a room's messages and presence between replicas.
+ * Carries a room's messages between replicas, and the presence events that
+ * Presence (presence.ts) announces, on one subscription per room.
  *
  * - `publish` gives the message its id, appends it to the room's log and delivers
  *   it to every subscriber of the room (the publishing replica's own included)
@@ -105,14 +86,9 @@ export interface Broker {
   history(room: string, since: string | undefined): Promise<History>;
   /** A page of the room's log for the HTTP API; ids given are well-formed (the route checks). */
   page(room: string, request: PageRequest): Promise<Page>;
-  /** Records a member here and announces `join` to the room's subscribers. */
-  join(room: string, member: MemberInfo): Promise<void>;
-  /** Removes a member and announces `leave`. */
-  leave(room: string, member: MemberInfo): Promise<void>;
-  /** Everyone in the room on every replica. */
-  members(room: string): Promise<MemberInfo[]>;
   /** Whether the broker can be reached now. */
   isReady(): boolean;
+  /** Stops this replica's broker; one that is its own presence too removes this replica's members with it. */
   close(): Promise<void>;
 }
 

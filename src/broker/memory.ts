@@ -22,6 +22,7 @@ import {
   BrokerUnavailableError,
 } from './broker.ts';
 import { OrderedEmitter } from './ordered-emitter.ts';
+import type { Presence } from './presence.ts';
 
 interface RoomState {
   readonly name: string;
@@ -194,8 +195,11 @@ export class MemoryBus {
   }
 }
 
-/** A replica's view of a MemoryBus. */
-export class MemoryBroker implements Broker {
+/**
+ * A replica's view of a MemoryBus: its broker and its presence. A member is
+ * announced in the call that records it; `close()` takes this replica's members away.
+ */
+export class MemoryBroker implements Broker, Presence {
   private closed = false;
 
   constructor(readonly bus: MemoryBus = new MemoryBus()) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type MemberInfo, publicMember } from '../protocol/index.ts';
 import type { Logger } from '../logger.ts';
+import type { Presence } from './presence.ts';
 import { type StoredMember, publicJson, storedJson } from './redis-codec.ts';
 import { type RedisConnections, describe, pause } from './redis-connection.ts';
 import { livenessKey, roomKeys } from './redis-keys.ts';
@@ -29,7 +30,7 @@ export interface RedisPresenceOptions {
  * name, keeps two replicas misconfigured with one name from sweeping each
  * other's members.
  */
-export class RedisPresence {
+export class RedisPresence implements Presence {
   readonly boot = randomBytes(8).toString('hex');
   /** Members this replica recorded, per room: the truth about this replica, recorded again after Redis comes back. */
   private readonly local = new Map<string, Map<string, MemberInfo>>();
@@ -49,7 +50,10 @@ export class RedisPresence {
     private readonly options: RedisPresenceOptions,
   ) {}
 
-  /** Records a member here and announces its `join`. */
+  /**
+   * Records a member here and in Redis, announcing its `join` when Redis did
+   * not hold it yet. Until Redis answers, it is not listed from here.
+   */
   async join(room: string, member: MemberInfo): Promise<void> {
     let members = this.local.get(room);
     if (!members) this.local.set(room, (members = new Map()));
@@ -67,6 +71,11 @@ export class RedisPresence {
     }
   }
 
+  /**
+   * Removes a member here and in Redis, announcing its `leave` when Redis held
+   * it. When Redis cannot be told, the heartbeat sweeps the room: the record
+   * is this incarnation's and no longer held here.
+   */
   async leave(room: string, member: MemberInfo): Promise<void> {
     const members = this.local.get(room);
     members?.delete(member.id);
@@ -80,34 +89,41 @@ export class RedisPresence {
   }
 
   /**
-   * Everyone in the room on a living incarnation, once the dead ones were
-   * swept, and this replica's own members recorded once, whether Redis holds
-   * them now or not: after Redis restarted empty, restore() records them one
-   * by one, and a welcome read meanwhile must still list them.
+   * Everyone in the room on a living incarnation: Redis's records once the
+   * dead incarnations' were swept (announcing their `leave`), and this
+   * replica's own members, recorded once, whether Redis holds them now or not:
+   * after Redis restarted empty, restore() records them one by one, and a
+   * welcome read meanwhile must still list them. A join still under way is
+   * listed only once Redis holds it.
    */
   async members(room: string): Promise<MemberInfo[]> {
-    const living = (await this.sweepDeadIncarnations(room)).map(publicMember);
-    const own = this.local.get(room);
-    if (!own) return living;
-    const listed = new Set(living.map((m) => m.id));
-    for (const member of own.values()) if (!listed.has(member.id) && !this.joining.has(member)) living.push(publicMember(member));
-    return living;
+    const living = await this.sweepDeadIncarnations(room, await this.records(room));
+    return this.withOwnMembers(room, living.map(publicMember));
+  }
+
+  /** The room's members hash as Redis holds it now, every replica's records. */
+  private async records(room: string): Promise<StoredMember[]> {
+    const stored = await this.connections.run('members', () => this.connections.commands.hgetall(roomKeys(room).members));
+    return Object.values(stored).map((json) => JSON.parse(json) as StoredMember);
   }
 
   /**
-   * Removes, announcing `leave` for each, the members recorded by an
+   * Removes from the room, announcing `leave` for each, the records of an
    * incarnation that is gone: another replica's whose liveness key expired
    * (it died, or was restarted under its name), or this one's own that it no
    * longer holds (a leave that failed while Redis was away). Whichever replica
    * gets there first announces them, once. Returns the living records.
+   * `livingIncarnations` lets a heartbeat read each incarnation's liveness once.
    */
-  private async sweepDeadIncarnations(room: string, livingIncarnations = new Map<string, Promise<boolean>>()): Promise<StoredMember[]> {
-    const stored = await this.connections.run('members', () => this.connections.commands.hgetall(roomKeys(room).members));
+  private async sweepDeadIncarnations(
+    room: string,
+    records: StoredMember[],
+    livingIncarnations = new Map<string, Promise<boolean>>(),
+  ): Promise<StoredMember[]> {
     const held = this.local.get(room);
     const living: StoredMember[] = [];
     const dead: StoredMember[] = [];
-    for (const json of Object.values(stored)) {
-      const member = JSON.parse(json) as StoredMember;
+    for (const member of records) {
       let alive: boolean;
       if (member.boot === this.boot && member.instance === this.options.instance) {
         alive = held?.has(member.id) ?? false;
@@ -123,6 +139,15 @@ export class RedisPresence {
       const left = await this.connections.run('members', () => this.remove(room, dead, true));
       if (left > 0) this.options.log.info({ room, left }, 'removed members whose replica incarnation is gone or who left while Redis was away');
     }
+    return living;
+  }
+
+  /** `living`, and this replica's own members of the room that it does not list (Redis lost them), but no join under way. */
+  private withOwnMembers(room: string, living: MemberInfo[]): MemberInfo[] {
+    const own = this.local.get(room);
+    if (!own) return living;
+    const listed = new Set(living.map((m) => m.id));
+    for (const member of own.values()) if (!listed.has(member.id) && !this.joining.has(member)) living.push(publicMember(member));
     return living;
   }
 
@@ -144,7 +169,7 @@ export class RedisPresence {
       for (let i = 0; i < rooms.length; i += SWEEP_BATCH) {
         await Promise.all(
           rooms.slice(i, i + SWEEP_BATCH).map(async (room) => {
-            await this.sweepDeadIncarnations(room, livingIncarnations);
+            await this.sweepDeadIncarnations(room, await this.records(room), livingIncarnations);
             this.unswept.delete(room);
           }),
         );

@@ -4,6 +4,7 @@ import type { Broker, History, Page, PageRequest, PublishRequest, Published, Roo
 import { type StreamEntry, decodeEntry, encodeMessageBody, idTime } from './redis-codec.ts';
 import { RedisConnections, type RedisTarget } from './redis-connection.ts';
 import { roomKeys } from './redis-keys.ts';
+import type { Presence } from './presence.ts';
 import { RedisPresence } from './redis-presence.ts';
 import { DEFAULT_MAX_HELD_EVENTS, RoomSubscriptions } from './redis-subscriptions.ts';
 
@@ -37,6 +38,9 @@ const MAX_KEEP_INTERVAL_MS = 3_600_000;
  * room's stream, so they increase per room even after Redis restarted empty or
  * forgot the room. Roles live beside it: connections, subscriptions (with the
  * gap read after a reconnect), presence (with incarnations) and the codec.
+ * It is its replica's Presence too, by RedisPresence: both share its two
+ * connections and its lifetime (presence is restored when both are up again,
+ * kept by its heartbeat, and removed by close() before they close).
  *
  * Room lifetime: every write to a room (publish, join, leave) sets all of its
  * keys to expire after ROOM_TTL, and each replica refreshes that TTL for the
@@ -44,7 +48,7 @@ const MAX_KEEP_INTERVAL_MS = 3_600_000;
  * kept however quiet, and a room nobody is in, or whose replicas all died,
  * expires ROOM_TTL after its last write or refresh, with no one to sweep it.
  */
-export class RedisBroker implements Broker {
+export class RedisBroker implements Broker, Presence {
   private readonly connections: RedisConnections;
   private readonly subscriptions: RoomSubscriptions;
   private readonly presence: RedisPresence;

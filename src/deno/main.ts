@@ -18,8 +18,8 @@ const STATIC_ROOT = new URL('../../static', import.meta.url).pathname;
 const config = readConfig(denoHost);
 const access = await readAccess(config, denoHost);
 const log = createLogger(config);
-const broker = createBroker(config, log);
-const registry = createRegistry(config, broker, log, access);
+const { broker, presence } = createBroker(config, log);
+const registry = createRegistry(config, broker, presence, log, access);
 /**
  * Deno's server WebSocket has no ping of its own to call: Deno pings a socket
  * that has been silent for half of `idleTimeout` (seconds) and closes it (1001)
@@ -30,7 +30,7 @@ const registry = createRegistry(config, broker, log, access);
 const sockets = denoWebSockets({ idleTimeout: Math.max(1, Math.round(config.idleTimeoutMs / 1000)) });
 const app = mountApp(new Hono(), {
   access: () => access,
-  rooms: brokerRoomService(broker),
+  rooms: brokerRoomService(broker, presence),
   apiKey: () => config.apiKey,
   gateway: registryGateway({
     registry,

@@ -15,7 +15,8 @@ export async function runMemoryReplicas(base: Config, ports: readonly number[]):
   const replicas = await Promise.all(
     ports.map((port, i) => {
       const config = { ...base, port, instanceId: `node-${i + 1}` };
-      return startReplica({ config, broker: new MemoryBroker(bus), log: createLogger(config) });
+      const broker = new MemoryBroker(bus);
+      return startReplica({ config, broker, presence: broker, log: createLogger(config) });
     }),
   ).catch(exitOnListenError);
   console.log(`\n${count(replicas.length)} in one process, joined by the in-memory broker:`);

@@ -8,7 +8,8 @@ export async function untilBrokerReady(name: string, url: string, timeoutMs: num
   let last = 'no answer';
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) });
+      // Each probe gets its own 2 s, never cut short by the deadline: the last answer is the reason given.
+      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) });
       await res.body?.cancel();
       if (res.ok) return;
       last = `${res.status}`;

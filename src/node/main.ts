@@ -10,6 +10,7 @@ import { startReplica } from './replica.ts';
 const config = readConfig(nodeHost);
 const access = await readAccess(config, nodeHost);
 const log = createLogger(config);
-const replica = await startReplica({ config, broker: createBroker(config, log), log, access }).catch(exitOnListenError);
+const { broker, presence } = createBroker(config, log);
+const replica = await startReplica({ config, broker, presence, log, access }).catch(exitOnListenError);
 log.info({ url: replica.url, broker: brokerName(config), ...accessSummary(access) }, `listening on ${replica.url}`);
 exitOnSignals(nodeHost, replica.close, log);

@@ -7,6 +7,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Config } from '../config/config.ts';
 import type { Broker } from '../broker/broker.ts';
+import type { Presence } from '../broker/presence.ts';
 import type { RoomRegistry } from '../room/index.ts';
 import type { Logger } from '../logger.ts';
 import { createRegistry } from '../server/create-registry.ts';
@@ -35,16 +36,18 @@ export interface Replica {
 export interface ReplicaOptions {
   config: Config;
   broker: Broker;
+  /** Ends with `broker.close()`: memory and Redis are each their own presence (see createBroker). */
+  presence: Presence;
   log: Logger;
   /** Made from `config` when not given (rejects with AuthKeyError for a key that cannot be read). */
   access?: Access;
 }
 
 /** One Node replica: the shared app on @hono/node-server, listening once this resolves. */
-export async function startReplica({ config, broker, log, access: given }: ReplicaOptions): Promise<Replica> {
+export async function startReplica({ config, broker, presence, log, access: given }: ReplicaOptions): Promise<Replica> {
   const access = given ?? (await createAccess(config));
   const metrics = createMetrics({ token: config.metricsToken });
-  const registry = createRegistry(config, broker, log, access, metrics.roomMetrics);
+  const registry = createRegistry(config, broker, presence, log, access, metrics.roomMetrics);
   metrics.watch(registry, broker);
   const app = new Hono();
   app.use(pipeliningLimit(log));
@@ -61,7 +64,7 @@ export async function startReplica({ config, broker, log, access: given }: Repli
   mountApp(app, {
     gateway,
     access: () => access,
-    rooms: brokerRoomService(broker),
+    rooms: brokerRoomService(broker, presence),
     apiKey: () => config.apiKey,
     log,
     serveStatic: serveStatic({ root: STATIC_ROOT }),

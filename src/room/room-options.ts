@@ -1,10 +1,14 @@
 import type { Broker } from '../broker/broker.ts';
+import type { Presence } from '../broker/presence.ts';
 import type { Logger } from '../logger.ts';
 import type { TokenClaims } from '../auth/claims.ts';
 import type { MemberDeadlines } from './member-deadlines.ts';
 
 export interface RoomOptions {
+  /** Carries the room's messages and its presence events between replicas. */
   broker: Broker;
+  /** Who is in the room on every replica; its events arrive through `broker`'s subscription. */
+  presence: Presence;
   /** Named in `welcome.instance`. */
   instance: string;
   /** Messages a second per connection, bursts of twice that; 0 turns the limit off. */

@@ -7,7 +7,8 @@ import { randomLetters } from './random.ts';
 
 /**
  * The rooms that have members on this replica. A room is subscribed at the
- * broker while it has a local member, and unsubscribed when its last one leaves.
+ * broker while it has a local member, and unsubscribed when its last one leaves;
+ * its members are recorded in presence from their join to their leave.
  */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
@@ -98,19 +99,19 @@ export class RoomRegistry {
   }
 
   private async admit(room: Room, member: Member, since: string | undefined, markJoined: () => void): Promise<void> {
-    const { broker, instance, log, presenceLimit } = this.options;
+    const { broker, presence, instance, log, presenceLimit } = this.options;
     try {
       // Closed already (its gone() released the room): subscribing now would outlive it.
       if (member.isClosed) return;
       room.subscription ??= broker.subscribe(room.name, room.listener);
       await room.subscription;
       if (member.isClosed) return;
-      await broker.join(room.name, member.info);
+      await presence.join(room.name, member.info);
       markJoined();
       if (member.isClosed) return void this.leave(room, member.info);
       // Its own join event may still be on its way; the roster takes it now.
       room.roster.apply({ type: 'join', member: member.info });
-      const load = () => broker.members(room.name);
+      const load = () => presence.members(room.name);
       const [listing, history] = await Promise.all([room.roster.listing(load, presenceLimit), broker.history(room.name, since)]);
       // What it sent before its welcome was acked to it; it is never sent its own.
       const backlog = history.messages.filter((m) => m.from.id !== member.id);
@@ -129,7 +130,7 @@ export class RoomRegistry {
   private async leave(room: Room, info: MemberInfo): Promise<void> {
     this.options.log.debug?.({ room: room.name, member: info.id }, 'member left');
     try {
-      await this.options.broker.leave(room.name, info);
+      await this.options.presence.leave(room.name, info);
     } catch (err) {
       this.options.log.warn({ err, room: room.name, member: info.id }, 'could not record leave');
     }

@@ -1,5 +1,6 @@
 import { type MessageId, CloseCode, COUNT_INTERVAL_MS, encodeCount, encodeMessage, encodePresence, parseMessageId } from '../protocol/index.ts';
-import type { PresenceEvent, RoomEvent } from '../broker/broker.ts';
+import type { RoomEvent } from '../broker/broker.ts';
+import type { PresenceEvent } from '../broker/presence.ts';
 import type { Member } from './member.ts';
 import type { RoomMetrics } from './room-options.ts';
 import { Roster } from './roster.ts';

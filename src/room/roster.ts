@@ -15,22 +15,22 @@ export interface RosterChange {
 
 /**
  * Presence events a load may have to replay: past this many during one read
- * of the broker's list, the read is thrown away and made again.
+ * of presence's list, the read is thrown away and made again.
  */
 const MAX_MISSED_DURING_LOAD = 10_000;
 
 /**
  * Who is in one room on every replica, as this replica knows it: read whole
- * from the broker once (when the room is first needed, and again after the
+ * from presence once (when the room is first needed, and again after the
  * broker said events may have been lost), then kept from the room's
  * `join`/`leave` events. A welcome is answered from it, so a join costs the
  * size of the change, not the size of the room.
  *
- * The broker's list and its events come by different paths, so a load keeps
- * the events that arrive while it is under way and replays them, in order,
- * over the list it read: each is idempotent (a join sets, a leave deletes), so
- * one already in the list changes nothing, and any change made after the read
- * arrives as an event.
+ * Presence's list and its events (on the broker's subscription) come by
+ * different paths, so a load keeps the events that arrive while it is under
+ * way and replays them, in order, over the list it read: each is idempotent
+ * (a join sets, a leave deletes), so one already in the list changes nothing,
+ * and any change made after the read arrives as an event.
  */
 export class Roster {
   private members: Map<string, MemberInfo> | null = null;
@@ -46,7 +46,7 @@ export class Roster {
    */
   private listed: { readonly limit: number; readonly json: string; readonly ids: Set<string> } | null = null;
 
-  /** Applies a `join` or `leave` delivered in the room's order, or a member's own join once the broker recorded it. */
+  /** Applies a `join` or `leave` delivered in the room's order, or a member's own join once presence recorded it. */
   apply(event: RosterChange): void {
     if (this.members) {
       if (this.listed && this.changesListed(this.members, event)) this.listed = null;

@@ -16,12 +16,13 @@ import { type SavedMember, updateSavedMember, workerMemberSocket } from './worke
 
 /**
  * One room at the edge: the same RoomRegistry as a Node replica, over a broker
- * that lives in this object. Sockets are accepted for hibernation, so an idle
- * room is evicted from memory while its members stay connected; when a frame
- * wakes it, the constructor finds them again with their saved identities and
- * token deadlines. Rate-limit buckets start full after a wake. The object's one
- * alarm closes members whose token expired and deletes an empty, quiet room's
- * storage after ROOM_TTL (see AlarmSchedule).
+ * that lives in this object and is the room's presence too. Sockets are
+ * accepted for hibernation, so an idle room is evicted from memory while its
+ * members stay connected; when a frame wakes it, the constructor finds them
+ * again with their saved identities and token deadlines. Rate-limit buckets
+ * start full after a wake. The object's one alarm closes members whose token
+ * expired and deletes an empty, quiet room's storage after ROOM_TTL (see
+ * AlarmSchedule).
  */
 export class ChatRoom extends DurableObject<Env> {
   private readonly roomLog: RoomLog;
@@ -47,6 +48,7 @@ export class ChatRoom extends DurableObject<Env> {
     const verifyToken = edgeTokenCheck(env);
     this.registry = new RoomRegistry({
       broker: this.broker,
+      presence: this.broker,
       log,
       instance: config.instanceId,
       rateLimit: config.rateLimit,

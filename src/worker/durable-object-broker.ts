@@ -10,6 +10,7 @@ import {
 } from '../protocol/index.ts';
 import type { Broker, History, Page, PageRequest, PublishRequest, Published, RoomListener } from '../broker/broker.ts';
 import { OrderedEmitter } from '../broker/ordered-emitter.ts';
+import type { Presence } from '../broker/presence.ts';
 import type { RoomLog } from './room-log.ts';
 
 /** What the broker tells about the room's occupancy, for ROOM_TTL (see RoomLifetime). */
@@ -23,11 +24,13 @@ export interface RoomOccupancy {
 const UNWATCHED: RoomOccupancy = { occupied() {}, quiet() {} };
 
 /**
- * The broker of one room that lives in its Durable Object: every member is a
- * socket of this object, so publishing is appending to the object's log and
- * handing the message to the room's listener. Nothing here can be unreachable.
+ * The broker and the presence of one room that lives in its Durable Object:
+ * every member is a socket of this object, so publishing is appending to the
+ * object's log and handing the message to the room's listener, and its members
+ * are those sockets' (kept in memory, remembered again after hibernation).
+ * Nothing here can be unreachable.
  */
-export class DurableObjectBroker implements Broker {
+export class DurableObjectBroker implements Broker, Presence {
   private lastId: MessageId | null;
   private lastN: number;
   private readonly present = new Map<string, MemberInfo>();

@@ -22,7 +22,8 @@ export async function startReplicas(count: number, overrides: Partial<Config> = 
   const replicas: Replica[] = [];
   for (let i = 0; i < count; i++) {
     const config: Config = { ...base, port: 0, host: '127.0.0.1', instanceId: `node-${i + 1}`, logLevel: 'warn', ...overrides };
-    replicas.push(await startReplica({ config, broker: new MemoryBroker(bus), log: createLogger(config) }));
+    const broker = new MemoryBroker(bus);
+    replicas.push(await startReplica({ config, broker, presence: broker, log: createLogger(config) }));
   }
   return {
     bus,

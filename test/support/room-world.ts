@@ -20,9 +20,11 @@ export function createRoomWorld(options: WorldOptions = {}) {
   let clock = 1_000_000;
   const now = () => clock;
   const bus = new MemoryBus({ historySize: options.historySize ?? 1000, now });
-  const registries = Array.from({ length: options.replicas ?? 2 }, (_, i) =>
-    new RoomRegistry({
-      broker: new MemoryBroker(bus),
+  const registries = Array.from({ length: options.replicas ?? 2 }, (_, i) => {
+    const broker = new MemoryBroker(bus);
+    return new RoomRegistry({
+      broker,
+      presence: broker,
       instance: `node-${i + 1}`,
       rateLimit: options.rateLimit ?? 20,
       maxFrameBytes: options.maxFrameBytes ?? 16 * 1024,
@@ -30,8 +32,8 @@ export function createRoomWorld(options: WorldOptions = {}) {
       presenceLimit: options.presenceLimit ?? 1000,
       log: quietLog,
       now,
-    }),
-  );
+    });
+  });
 
   async function join(replica: number, room: string, name: string, socket = new FakeSocket(), since?: string) {
     const member: Member = registries[replica]!.connect(parseConnectRequest(room, name, since), socket);
