@@ -28,24 +28,18 @@ export const CHAT_PASSWORD = 'cluster-Secret-8d2c';
 const ADMIN_USER = 'admin';
 const ADMIN_PASSWORD = 'admin-Secret-5b71';
 
-/**
- * What a cluster asks of the chat user beyond the single-node template: ioredis
- * reads the slot map (CLUSTER SLOTS) and the cluster's state (CLUSTER INFO, its
- * ready check), and rooms go over sharded pub/sub (docs/redis.md, Redis Cluster).
- */
-export const CLUSTER_ACL_EXTRA = '+cluster|slots +cluster|info +spublish +ssubscribe +sunsubscribe';
-
-/** deploy/redis-acl.template's `user` lines for the chat user, with the cluster's extra commands. */
+/** deploy/redis-acl.template's `user` lines for the chat user: one template serves one Redis and a cluster. */
 function chatAclLines(): string[] {
   return readFileSync(new URL('../../deploy/redis-acl.template', import.meta.url), 'utf8')
     .split('\n')
     .filter((l) => l.startsWith('user '))
-    .map((l) => l.replaceAll('${REDIS_USER}', CHAT_USER).replaceAll('${REDIS_PASSWORD}', CHAT_PASSWORD))
-    .map((l) => (l.startsWith(`user ${CHAT_USER} `) ? `${l} ${CLUSTER_ACL_EXTRA}` : l));
+    .map((l) => l.replaceAll('${REDIS_USER}', CHAT_USER).replaceAll('${REDIS_PASSWORD}', CHAT_PASSWORD));
 }
 
 interface ClusterNode {
   readonly port: number;
+  /** The ACL file it starts with. */
+  readonly acl: string;
   process: ChildProcess;
   output: string;
 }
@@ -137,6 +131,39 @@ export class RedisCluster {
     return counts;
   }
 
+  /** The ports of the online replicas of the master serving `key`'s slot, as that master lists them (INFO replication). */
+  async replicasForKey(key: string): Promise<number[]> {
+    const info = String(await this.admin(await this.masterForKey(key)).info('replication'));
+    return [...info.matchAll(/^slave\d+:ip=[^,]*,port=(\d+),state=online/gm)].map((m) => Number(m[1]));
+  }
+
+  /** SIGSTOPs the node on `port`: its connections stay open and it answers nothing until resume(). */
+  pause(port: number): void {
+    this.node(port).process.kill('SIGSTOP');
+  }
+
+  resume(port: number): void {
+    this.node(port).process.kill('SIGCONT');
+  }
+
+  /**
+   * Starts the node on `port` again, after kill(), with its cluster config
+   * file and no data: it rejoins the cluster, as a replica of the master that
+   * took its slots over if one did, and syncs from it. Resolves once it is a
+   * replica whose link to its master is up.
+   */
+  async restart(port: number): Promise<void> {
+    const node = this.node(port);
+    if (node.process.exitCode === null && node.process.signalCode === null) throw new Error(`node :${port} is still running`);
+    const from = node.output.length;
+    node.process = this.spawnProcess(port, node.acl, (text) => (node.output += text));
+    await waitForLine(node, /Ready to accept connections/, 10_000, from);
+    await eventually(async () => {
+      const info = String(await this.admin(port).info('replication'));
+      if (!/role:slave/.test(info) || !/master_link_status:up/.test(info)) throw new Error(`node :${port} is not a synced replica yet:\n${info}`);
+    }, 30_000);
+  }
+
   /** SIGKILLs the master serving `key`; returns its port. Its replica takes over after the node timeout. */
   async killMaster(key: string): Promise<number> {
     const port = await this.masterForKey(key);
@@ -146,8 +173,7 @@ export class RedisCluster {
 
   /** SIGKILLs the node on `port`. */
   async kill(port: number): Promise<void> {
-    const node = this.nodes.find((n) => n.port === port);
-    if (!node) throw new Error(`no node on :${port}`);
+    const node = this.node(port);
     this.admins.get(port)?.disconnect();
     this.admins.delete(port);
     await killProcess(node.process);
@@ -207,6 +233,12 @@ export class RedisCluster {
     return ranges.map(([from, to, ...nodes]) => ({ from, to, master: Number(nodes[0]?.[1]) }));
   }
 
+  private node(port: number): ClusterNode {
+    const node = this.nodes.find((n) => n.port === port);
+    if (!node) throw new Error(`no node on :${port}`);
+    return node;
+  }
+
   private livePorts(): number[] {
     return this.nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null).map((n) => n.port);
   }
@@ -238,6 +270,13 @@ export class RedisCluster {
   }
 
   private spawnNode(port: number, acl: string): ClusterNode {
+    const node: ClusterNode = { port, acl, output: '', process: this.spawnProcess(port, acl, (text) => (node.output += text)) };
+    this.forgetLogs.push(showLogsOnFailure(`redis-server cluster node :${port}`, () => node.output));
+    return node;
+  }
+
+  /** redis-server for the node on `port`, its output and errors handed to `print`. */
+  private spawnProcess(port: number, acl: string, print: (text: string) => void): ChildProcess {
     const args = [
       acl,
       '--cluster-enabled', 'yes',
@@ -245,17 +284,17 @@ export class RedisCluster {
       '--cluster-node-timeout', String(this.options.nodeTimeoutMs ?? 2000),
       '--save', '',
       '--appendonly', 'no',
+      // A replica started again (restart()) syncs at once, not after the default 5 s gathering of more replicas.
+      '--repl-diskless-sync-delay', '0',
       '--port', String(port),
       '--bind', '127.0.0.1',
       '--dir', this.dir,
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const node: ClusterNode = { port, process: child, output: '' };
-    child.stdout!.on('data', (d) => (node.output += d));
-    child.stderr!.on('data', (d) => (node.output += d));
-    child.on('error', (err) => (node.output += `\n[test] ${err.message}\n`));
-    this.forgetLogs.push(showLogsOnFailure(`redis-server cluster node :${port}`, () => node.output));
-    return node;
+    child.stdout!.on('data', (d) => print(String(d)));
+    child.stderr!.on('data', (d) => print(String(d)));
+    child.on('error', (err) => print(`\n[test] ${err.message}\n`));
+    return child;
   }
 
   private async create(): Promise<void> {
@@ -293,9 +332,10 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-async function waitForLine(node: ClusterNode, pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+/** Waits for `pattern` in what the node printed after the first `from` characters. */
+async function waitForLine(node: ClusterNode, pattern: RegExp, timeoutMs = 10_000, from = 0): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(node.output)) {
+  while (!pattern.test(node.output.slice(from))) {
     if (node.process.exitCode !== null) throw new Error(`redis-server :${node.port} exited with ${node.process.exitCode}:\n${node.output}`);
     if (Date.now() > deadline) throw new Error(`redis-server :${node.port} did not start:\n${node.output}`);
     await new Promise((r) => setTimeout(r, 20));
