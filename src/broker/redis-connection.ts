@@ -1,4 +1,4 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Command, Redis, type RedisOptions } from 'ioredis';
 import type { RedisClusterConfig } from '../config/config.ts';
 import type { Logger } from '../logger.ts';
 import { BrokerUnavailableError } from './broker.ts';
@@ -141,6 +141,34 @@ export class RedisConnections {
     }
     const all = this.subscriber.subscribe(...channels).then(() => undefined);
     return channels.map(() => all);
+  }
+
+  /**
+   * WAIT: how many of the master's replicas have acknowledged every write
+   * this replica's connection to it made so far, the script just run for
+   * `key` included, waiting up to `timeoutMs` for `replicas` of them. WAIT
+   * counts the writes of the connection it is sent on, so it goes where the
+   * script went. On one Redis that is the commands connection (autopipelined:
+   * a WAIT sent after the script's reply comes after it there). On a cluster,
+   * ioredis would send a keyless command to a random master (built/cluster/
+   * index.js, sendCommand: no slot, so `getSampleInstance`); it goes instead
+   * to the connection of the master that `cluster.slots` names for the key's
+   * slot, the one the script was sent on (the same code picks
+   * `slots[slot][0]` for it, and a MOVED reply rewrites that entry before
+   * the script is sent again). Sent as the script's reply arrives, so no
+   * refresh of the slot map falls between them. Only a script whose slot
+   * moved while it ran (redirected by ASK half-way through a move, or the
+   * slot map re-read between its sending and its reply) ran elsewhere: the
+   * WAIT then answers for other writes than the script's.
+   */
+  waitForReplicas(key: string, replicas: number, timeoutMs: number): Promise<number> {
+    const { commands } = this;
+    if (!(commands instanceof Cluster)) return commands.wait(replicas, timeoutMs);
+    const slot = new Command('xlen', [key]).getSlot();
+    const master = slot === null ? undefined : commands.slots[slot]?.[0];
+    const connection = commands.nodes('all').find((node) => `${node.options.host}:${node.options.port}` === master);
+    if (!connection) return Promise.reject(new Error(`no connection to the master of slot ${slot} (${master ?? 'unknown'})`));
+    return connection.wait(replicas, timeoutMs);
   }
 
   async unsubscribeChannel(channel: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { type MemberInfo, formatMessageId, parseMessageId, RECENT_BACKLOG, REF_TTL_MS } from '../protocol/index.ts';
 import type { Logger } from '../logger.ts';
+import { throttledLog } from '../log-bounds.ts';
 import type { Broker, History, Page, PageRequest, PublishRequest, Published, RoomListener } from './broker.ts';
 import { type StreamEntry, decodeEntry, encodeMessageBody, idTime } from './redis-codec.ts';
 import { RedisConnections, type RedisTarget } from './redis-connection.ts';
@@ -24,6 +25,10 @@ export interface RedisBrokerOptions {
   heartbeatMs?: number;
   /** How many live events a room holds while its gap is read after a reconnect; past it the room is reset. */
   maxHeldEvents?: number;
+  /** REDIS_WAIT_REPLICAS: how many Redis replicas must have a message before its publish resolves; 0 or absent: none. */
+  waitReplicas?: number;
+  /** REDIS_WAIT_TIMEOUT_MS: how long a publish waits for them. */
+  waitTimeoutMs?: number;
 }
 
 /**
@@ -32,6 +37,9 @@ export interface RedisBrokerOptions {
  * most an hour (a 7-day TTL needs no more; timers also end at 2^31 ms).
  */
 const MAX_KEEP_INTERVAL_MS = 3_600_000;
+
+/** REDIS_WAIT_TIMEOUT_MS's default (config.ts). */
+const DEFAULT_WAIT_TIMEOUT_MS = 1000;
 
 /**
  * The broker over Redis, for replicas in separate processes. Ids come from the
@@ -54,12 +62,14 @@ export class RedisBroker implements Broker, Presence {
   private readonly presence: RedisPresence;
   private readonly roomTtlMs: number;
   private readonly timers: Array<ReturnType<typeof setInterval>> = [];
+  private readonly ackedUnreplicated: (context: object) => void;
   private closed = false;
   /** Whether this incarnation said it is alive (presence.restore ran) since the broker started. */
   private presenceRestored = false;
 
   constructor(private readonly options: RedisBrokerOptions) {
     this.roomTtlMs = options.roomTtlMs ?? 0;
+    this.ackedUnreplicated = throttledLog(options.log, 'message acked before REDIS_WAIT_REPLICAS replicas had it: WAIT timed out', 'warn');
     this.connections = new RedisConnections(options.url, options.log, {
       subscriberReady: () => void this.subscriptions.resync(),
       bothReady: () => void this.presence.restore().finally(() => (this.presenceRestored = true)),
@@ -97,7 +107,27 @@ export class RedisBroker implements Broker, Presence {
         this.roomTtlMs,
       ),
     );
+    await this.waitForReplicas(room, keys.log);
     return { id, ts: idTime(id), duplicate: duplicate === 1 };
+  }
+
+  /**
+   * With REDIS_WAIT_REPLICAS, holds the ack until that many of the master's
+   * replicas have the message, so a failover to one of them keeps it. A WAIT
+   * that fails (the master went away) rejects as unavailable: the message may
+   * be lost, and the client's re-send with its ref is answered with the first
+   * id if the log kept it, or published anew if it did not. A WAIT that times
+   * out does not: the master has the message and its subscribers got it, so
+   * it is acked, and logged (docs/redis.md, "Acks that wait for a Redis
+   * replica"). A re-sent ref waits too: for what this replica wrote there,
+   * the first publish included when it was this replica's.
+   */
+  private async waitForReplicas(room: string, log: string): Promise<void> {
+    const wanted = this.options.waitReplicas ?? 0;
+    if (wanted === 0) return;
+    const timeoutMs = this.options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+    const replicas = await this.connections.run('publish (WAIT)', () => this.connections.waitForReplicas(log, wanted, timeoutMs));
+    if (replicas < wanted) this.ackedUnreplicated({ room, replicas, wanted, timeoutMs });
   }
 
   subscribe(room: string, listener: RoomListener): Promise<void> {

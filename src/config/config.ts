@@ -20,6 +20,10 @@ export interface Config {
   redisUrl: string | undefined;
   /** REDIS_CLUSTER_NODES: a Redis Cluster instead of one Redis (never both). */
   redisCluster: RedisClusterConfig | undefined;
+  /** How many Redis replicas must have a message before it is acked (WAIT); 0: ack once the master has it. */
+  redisWaitReplicas: number;
+  /** How long a publish waits for them; past it the message is acked anyway (docs/redis.md). */
+  redisWaitTimeoutMs: number;
   historySize: number;
   rateLimit: number;
   maxFrameBytes: number;
@@ -74,6 +78,8 @@ export function parseConfig(env: Env, defaults: { instanceId: string }): Config 
     instanceId: text(env, 'INSTANCE_ID', defaults.instanceId, /^[A-Za-z0-9_.:-]{1,64}$/, '1–64 characters of A-Z a-z 0-9 _ . : -'),
     redisUrl: redisUrl(env),
     redisCluster: redisCluster(env),
+    redisWaitReplicas: redisWaitReplicas(env),
+    redisWaitTimeoutMs: integer(env, 'REDIS_WAIT_TIMEOUT_MS', 1000, 1, MAX_REDIS_WAIT_TIMEOUT_MS),
     historySize: integer(env, 'HISTORY_SIZE', DEFAULT_HISTORY_SIZE, 50, 1_000_000),
     rateLimit: integer(env, 'RATE_LIMIT', DEFAULT_RATE_LIMIT, 0, 10_000),
     maxFrameBytes: integer(env, 'MAX_FRAME_BYTES', DEFAULT_MAX_FRAME_BYTES, 256, 16 * 1024 * 1024),
@@ -197,6 +203,18 @@ function redisUrl(env: Env): string | undefined {
     throw new ConfigError('REDIS_URL is not valid: expected redis://[user:password@]host[:port][/db] or rediss://…');
   }
   return raw;
+}
+
+/** Below the 5 s after which a Redis command counts as failed (redis-connection.ts), so a WAIT ends by itself first. */
+const MAX_REDIS_WAIT_TIMEOUT_MS = 4000;
+
+/** REDIS_WAIT_REPLICAS: only with a Redis to wait on. */
+function redisWaitReplicas(env: Env): number {
+  const replicas = integer(env, 'REDIS_WAIT_REPLICAS', 0, 0, 100);
+  if (replicas > 0 && present(env, 'REDIS_URL') === undefined && present(env, 'REDIS_CLUSTER_NODES') === undefined) {
+    throw new ConfigError(`REDIS_WAIT_REPLICAS=${replicas} is not valid without REDIS_URL or REDIS_CLUSTER_NODES: the in-memory broker has no replicas to wait for`);
+  }
+  return replicas;
 }
 
 const CLUSTER_NODES_SHAPE =

@@ -24,7 +24,15 @@ export function createBroker(config: Config, log: Logger): RoomBackend {
   const broker =
     redis === undefined
       ? new MemoryBroker(new MemoryBus({ historySize: config.historySize, roomTtlMs }))
-      : new RedisBroker({ url: redis, instance: config.instanceId, historySize: config.historySize, roomTtlMs, log });
+      : new RedisBroker({
+          url: redis,
+          instance: config.instanceId,
+          historySize: config.historySize,
+          roomTtlMs,
+          waitReplicas: config.redisWaitReplicas,
+          waitTimeoutMs: config.redisWaitTimeoutMs,
+          log,
+        });
   return { broker, presence: broker };
 }
 
