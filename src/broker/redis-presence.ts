@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type MemberInfo, publicMember } from '../protocol/index.ts';
 import type { Logger } from '../logger.ts';
+import { throttledLog } from '../log-bounds.ts';
+import { BrokerUnavailableError } from './broker.ts';
 import type { Presence } from './presence.ts';
 import { type StoredMember, publicJson, storedJson } from './redis-codec.ts';
 import { type RedisConnections, describe, pause } from './redis-connection.ts';
@@ -44,11 +46,14 @@ export class RedisPresence implements Presence {
   private readonly joining = new Set<MemberInfo>();
   /** Whether this incarnation said it was alive before: its key missing later means it lapsed. */
   private saidAlive = false;
+  private readonly livenessUnread: (context: object) => void;
 
   constructor(
     private readonly connections: RedisConnections,
     private readonly options: RedisPresenceOptions,
-  ) {}
+  ) {
+    this.livenessUnread = throttledLog(options.log, 'could not read a replica incarnation’s liveness key: its members are kept until it can be read', 'warn');
+  }
 
   /**
    * Records a member here and in Redis, announcing its `join` when Redis did
@@ -130,7 +135,7 @@ export class RedisPresence implements Presence {
       } else {
         const incarnation = `${member.instance} ${member.boot}`;
         let known = livingIncarnations.get(incarnation);
-        if (!known) livingIncarnations.set(incarnation, (known = this.connections.run('members', () => this.isAlive(member))));
+        if (!known) livingIncarnations.set(incarnation, (known = this.isAliveOrUnread(member)));
         alive = await known;
       }
       (alive ? living : dead).push(member);
@@ -222,6 +227,23 @@ export class RedisPresence implements Presence {
       this.options.log.warn({ err: describe(err) }, 'could not remove this replica’s members from Redis; survivors will');
     }
     this.local.clear();
+  }
+
+  /**
+   * Whether the member's incarnation is alive, or true when its liveness key
+   * cannot be read now: on a cluster it lives on a master of its own, and
+   * while that master fails over, every room holding that incarnation's
+   * members would otherwise fail its reads and sweeps. Its members are swept
+   * once the key reads absent.
+   */
+  private async isAliveOrUnread(member: StoredMember): Promise<boolean> {
+    try {
+      return await this.connections.run('members', () => this.isAlive(member));
+    } catch (err) {
+      if (!(err instanceof BrokerUnavailableError)) throw err;
+      this.livenessUnread({ instance: member.instance, err: err.message });
+      return true;
+    }
   }
 
   private async isAlive(member: StoredMember): Promise<boolean> {
