@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer, redisAvailable } from './support/redis-server.ts';
 import { startReplicaProcess, waitReady, type ReplicaProcess } from './support/replica-processes.ts';
 import { TestClient } from './support/test-client.ts';
+import { selfSignedCertificate } from './support/tls-certificate.ts';
 
 const PASSWORD = 'chat-Secret-4f9a';
 const WRONG = 'not-the-Secret-77b1';
@@ -16,16 +14,6 @@ function aclLines(user: string, password: string): string[] {
     .split('\n')
     .filter((l) => l.startsWith('user '))
     .map((l) => l.replaceAll('${REDIS_USER}', user).replaceAll('${REDIS_PASSWORD}', password));
-}
-
-/** A self-signed certificate for 127.0.0.1, made with openssl for this run. */
-function selfSignedCertificate(): { certFile: string; keyFile: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'chat-tls-'));
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
-  if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
-  return { certFile, keyFile };
 }
 
 describe.runIf(redisAvailable())('Redis with an ACL user and no default user', () => {
@@ -105,6 +93,7 @@ describe.runIf(redisAvailable())('Redis with an ACL user and no default user', (
       expect(one.service.logs).not.toContain(PASSWORD);
     } finally {
       await secure.stop();
+      tls.remove();
     }
   });
 });

@@ -47,6 +47,8 @@ interface ClusterNode {
 export interface RedisClusterOptions {
   /** cluster-node-timeout: how long a master is unreachable before its replica takes over. */
   nodeTimeoutMs?: number;
+  /** TLS only, clients, the cluster bus and replication alike, with this self-signed certificate (also the CA). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /**
@@ -84,7 +86,8 @@ export class RedisCluster {
   /** REDIS_CLUSTER_NODES for the chat user: the credentials on the first node, the other nodes as host:port. */
   get nodesEnv(): string {
     const [first, ...rest] = this.ports;
-    return [`redis://${CHAT_USER}:${CHAT_PASSWORD}@127.0.0.1:${first}`, ...rest.map((p) => `127.0.0.1:${p}`)].join(',');
+    const scheme = this.options.tls ? 'rediss' : 'redis';
+    return [`${scheme}://${CHAT_USER}:${CHAT_PASSWORD}@127.0.0.1:${first}`, ...rest.map((p) => `127.0.0.1:${p}`)].join(',');
   }
 
   /** Everything the nodes and `redis-cli --cluster create` printed. */
@@ -96,7 +99,8 @@ export class RedisCluster {
   admin(port: number): Redis {
     let client = this.admins.get(port);
     if (!client) {
-      client = new Redis({ host: '127.0.0.1', port, username: ADMIN_USER, password: ADMIN_PASSWORD, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      const tls = this.options.tls ? { tls: { ca: readFileSync(this.options.tls.certFile) } } : {};
+      client = new Redis({ host: '127.0.0.1', port, username: ADMIN_USER, password: ADMIN_PASSWORD, maxRetriesPerRequest: 1, retryStrategy: () => null, ...tls });
       client.on('error', () => {});
       this.admins.set(port, client);
     }
@@ -286,7 +290,7 @@ export class RedisCluster {
       '--appendonly', 'no',
       // A replica started again (restart()) syncs at once, not after the default 5 s gathering of more replicas.
       '--repl-diskless-sync-delay', '0',
-      '--port', String(port),
+      ...this.listenArgs(port),
       '--bind', '127.0.0.1',
       '--dir', this.dir,
     ];
@@ -297,8 +301,25 @@ export class RedisCluster {
     return child;
   }
 
+  /** The plain port, or with TLS no plain port at all and TLS on the client port, the bus and replication. */
+  private listenArgs(port: number): string[] {
+    const tls = this.options.tls;
+    if (!tls) return ['--port', String(port)];
+    return [
+      '--port', '0',
+      '--tls-port', String(port),
+      '--tls-cluster', 'yes',
+      '--tls-replication', 'yes',
+      '--tls-cert-file', tls.certFile,
+      '--tls-key-file', tls.keyFile,
+      '--tls-ca-cert-file', tls.certFile,
+      '--tls-auth-clients', 'no',
+    ];
+  }
+
   private async create(): Promise<void> {
-    const args = ['--user', ADMIN_USER, '--pass', ADMIN_PASSWORD, '--no-auth-warning', '--cluster', 'create', ...this.ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'];
+    const tls = this.options.tls ? ['--tls', '--cacert', this.options.tls.certFile] : [];
+    const args = [...tls, '--user', ADMIN_USER, '--pass', ADMIN_PASSWORD, '--no-auth-warning', '--cluster', 'create', ...this.ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'];
     const child = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => (this.createOutput += d));
     child.stderr!.on('data', (d) => (this.createOutput += d));
