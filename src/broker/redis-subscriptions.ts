@@ -181,32 +181,41 @@ export class RoomSubscriptions {
     const read = await this.readAfter(s.room, from, s.last);
     // A newer reconnect holds these events now and reads its own gap; a reset or unsubscribe dropped them.
     if (generation !== this.resyncs || s.held === null || this.byChannel.get(s.channel) !== s) return;
-    if (read === 'not held') {
+    if ('notHeld' in read) {
       // Redis lost its data (a restart without persistence) or trimmed past it: a
       // message acked to its sender may never have reached this replica, and
-      // nothing left can prove otherwise.
+      // nothing left can prove otherwise. From here on the room goes on from
+      // its log as it is now: a new message may have an id at or below the
+      // lost one's (another replica's floor was lower), and is not a copy.
+      const end = read.end ? decodeEntry(s.room, read.end) : null;
+      s.delivered = s.floor = end ? parseMessageId(end.id) : null;
+      s.last = end;
       return this.reset(s, s.held, 'the room’s log no longer holds the last message delivered here (Redis lost its data, or trimmed past it)');
     }
-    for (const entry of read) deliver(s, { type: 'message', message: decodeEntry(s.room, entry) });
+    for (const entry of read.entries) deliver(s, { type: 'message', message: decodeEntry(s.room, entry) });
     const held = s.held;
     s.held = null;
     for (const event of held) deliver(s, event);
   }
 
-  /** The log after `from`, in one transaction with the check that it still holds `message` at `from` (so no trim falls between). */
-  private async readAfter(room: string, from: MessageId | null, message: ChatMessage | null): Promise<StreamEntry[] | 'not held'> {
+  /**
+   * The log after `from`, in one transaction with the check that it still
+   * holds `message` at `from` (so no trim falls between); when it does not,
+   * the log's last entry, where the room goes on from.
+   */
+  private async readAfter(room: string, from: MessageId | null, message: ChatMessage | null): Promise<{ entries: StreamEntry[] } | { notHeld: true; end: StreamEntry | null }> {
     const { log } = roomKeys(room);
     const { commands } = this.connections;
-    if (!from) return commands.xrange(log, '-', '+');
+    if (!from) return { entries: await commands.xrange(log, '-', '+') };
     const id = formatMessageId(from);
-    const replies = (await commands.multi().xrange(log, id, id).xrange(log, `(${id}`, '+').exec()) ?? [];
-    const [held, after] = replies.map(([err, value]) => {
+    const replies = (await commands.multi().xrange(log, id, id).xrange(log, `(${id}`, '+').xrevrange(log, '+', '-', 'COUNT', 1).exec()) ?? [];
+    const [held, after, end] = replies.map(([err, value]) => {
       if (err) throw err;
       return value as StreamEntry[];
     });
     const found = held?.[0] ? decodeEntry(room, held[0]) : null;
-    if (!found || (message && (found.from.id !== message.from.id || found.text !== message.text))) return 'not held';
-    return after ?? [];
+    if (!found || (message && (found.from.id !== message.from.id || found.text !== message.text))) return { notHeld: true, end: end?.[0] ?? null };
+    return { entries: after ?? [] };
   }
 }
 
