@@ -78,6 +78,13 @@ export class RedisConnections {
       target.nodes.map(({ host, port }) => ({ host, port })),
       {
         shardedSubscribers: true,
+        // Read the slot map every 2 s, not only on MOVED or a lost node: when a slot moves, its old
+        // master ends the shard subscription (SUNSUBSCRIBE), and the refresh ioredis makes then can
+        // read a node that has not learnt the move yet; it sees no change and subscribes nowhere
+        // (ClusterSubscriberGroup.reset, "No topology change detected": node_modules/ioredis/built/
+        // cluster/ClusterSubscriberGroup.js). The next refresh sees the move, and the rooms of that
+        // slot are subscribed on their new master and caught up from their logs.
+        slotsRefreshInterval: 2000,
         enableOfflineQueue,
         // Off: an autopipeline holds commands of many slots, and a failover or a moved slot fails or
         // re-sends it whole (https://github.com/redis/ioredis/issues/2075); in the failover test, with
