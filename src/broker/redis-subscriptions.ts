@@ -29,6 +29,8 @@ interface Subscription {
   last: ChatMessage | null;
   /** While a gap is read after a reconnect, live events wait here; null when none is being read. */
   held: RoomEvent[] | null;
+  /** While subscribe is reading where the log ends (`floor`): a gap read starts there, so it waits. */
+  starting: Promise<void> | null;
 }
 
 /**
@@ -62,17 +64,22 @@ export class RoomSubscriptions {
 
   async subscribe(room: string, listener: RoomListener): Promise<void> {
     const { channel, log } = roomKeys(room);
-    const subscription: Subscription = { room, channel, listener, delivered: null, floor: null, last: null, held: null };
+    const subscription: Subscription = { room, channel, listener, delivered: null, floor: null, last: null, held: null, starting: null };
     this.byChannel.set(channel, subscription);
     const { commands } = this.connections;
-    try {
+    subscription.starting = (async () => {
       await this.connections.run('subscribe', () => this.connections.subscribeChannels([channel])[0]!);
       const [last] = await this.connections.run('subscribe', () => commands.xrevrange(log, '+', '-', 'COUNT', 1));
       subscription.floor = last ? parseMessageId(last[0]) : null;
       subscription.last = last ? decodeEntry(room, last) : null;
+    })();
+    try {
+      await subscription.starting;
     } catch (err) {
       if (this.byChannel.get(channel) === subscription) this.byChannel.delete(channel);
       throw err;
+    } finally {
+      subscription.starting = null;
     }
   }
 
@@ -97,13 +104,15 @@ export class RoomSubscriptions {
    */
   async resync(): Promise<void> {
     const generation = ++this.resyncs;
-    for (const s of this.byChannel.values()) s.held ??= [];
+    // The rooms held now; one subscribed later starts on the new connection, with no gap to read or tell of.
+    const held = new Set(this.byChannel.values());
+    for (const s of held) s.held ??= [];
     const toldOfGap = new Set<Subscription>();
     // Rooms whose gap was read: on a cluster, the rooms of a shard that is failing over are
     // retried alone, while those on the other shards go on live.
     const caughtUp = new Set<Subscription>();
     while (!this.closed && generation === this.resyncs && this.connections.subscriberIsUp()) {
-      const rooms = [...this.byChannel.values()].filter((s) => !caughtUp.has(s));
+      const rooms = [...this.byChannel.values()].filter((s) => held.has(s) && !caughtUp.has(s));
       if (rooms.length === 0) return;
       const subscribed = this.connections.subscribeChannels(rooms.map((s) => s.channel));
       const problems = await Promise.all(
@@ -177,6 +186,9 @@ export class RoomSubscriptions {
   private async deliverGap(s: Subscription, generation: number): Promise<void> {
     // No gap to read: the room was reset, or subscribed on this very connection.
     if (s.held === null) return;
+    // Subscribed just before the reconnect: the read starts where its log ended then, once known.
+    if (s.starting) await s.starting.catch(() => undefined);
+    if (this.byChannel.get(s.channel) !== s) return;
     const from = s.delivered ?? s.floor;
     const read = await this.readAfter(s.room, from, s.last);
     // A newer reconnect holds these events now and reads its own gap; a reset or unsubscribe dropped them.
