@@ -183,6 +183,17 @@ export class RedisConnections {
     else await this.subscriber.unsubscribe(channel);
   }
 
+  /**
+   * Whether the client subscribes again by itself, after a reconnect, what it
+   * was subscribed to: a Cluster's sharded subscribers do (they keep their
+   * channels, ClusterSubscriberGroup.addChannels/removeChannels in
+   * node_modules/ioredis/built/cluster/ClusterSubscriberGroup.js); one Redis
+   * does not (autoResubscribe is off).
+   */
+  resubscribesByItself(): boolean {
+    return this.subscriber instanceof Cluster;
+  }
+
   /** Whether subscribing can be tried now. */
   subscriberIsUp(): boolean {
     return this.subscriber.status === 'ready';

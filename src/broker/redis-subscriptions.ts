@@ -48,6 +48,12 @@ export class RoomSubscriptions {
   private readonly byChannel = new Map<string, Subscription>();
   /** Counts subscriber reconnects, so that only the newest one resyncs. */
   private resyncs = 0;
+  /**
+   * Rooms unsubscribed while the client was down, where it subscribes them
+   * again by itself when it is back (a cluster): unsubscribed at the next
+   * resync, then forgotten; one subscribed again meanwhile is taken out.
+   */
+  private readonly droppedWhileDown = new Set<string>();
   private closed = false;
 
   constructor(
@@ -66,6 +72,7 @@ export class RoomSubscriptions {
     const { channel, log } = roomKeys(room);
     const subscription: Subscription = { room, channel, listener, delivered: null, floor: null, last: null, held: null, starting: null };
     this.byChannel.set(channel, subscription);
+    this.droppedWhileDown.delete(channel);
     const { commands } = this.connections;
     subscription.starting = (async () => {
       await this.connections.run('subscribe', () => this.connections.subscribeChannels([channel])[0]!);
@@ -87,8 +94,12 @@ export class RoomSubscriptions {
     const { channel } = roomKeys(room);
     if (this.byChannel.get(channel)?.listener !== listener) return;
     this.byChannel.delete(channel);
-    // While disconnected there is nothing to undo: a reconnect subscribes only what is held.
-    if (!this.connections.subscriberIsUp()) return;
+    // While disconnected there is nothing to undo now: a reconnect subscribes only what is held,
+    // or (a cluster) the next resync unsubscribes what its client took back by itself.
+    if (!this.connections.subscriberIsUp()) {
+      if (this.connections.resubscribesByItself()) this.droppedWhileDown.add(channel);
+      return;
+    }
     try {
       await this.connections.unsubscribeChannel(channel);
     } catch (err) {
@@ -104,6 +115,7 @@ export class RoomSubscriptions {
    */
   async resync(): Promise<void> {
     const generation = ++this.resyncs;
+    this.unsubscribeDropped();
     // The rooms held now; one subscribed later starts on the new connection, with no gap to read or tell of.
     const held = new Set(this.byChannel.values());
     for (const s of held) s.held ??= [];
@@ -143,8 +155,19 @@ export class RoomSubscriptions {
     }
   }
 
+  private unsubscribeDropped(): void {
+    for (const channel of this.droppedWhileDown) {
+      this.droppedWhileDown.delete(channel);
+      this.connections.unsubscribeChannel(channel).catch((err: unknown) => {
+        // Its events are ignored here: no room holds it.
+        this.options.log.warn({ channel, err: describe(err) }, 'could not unsubscribe a room dropped while Redis was away');
+      });
+    }
+  }
+
   close(): void {
     this.closed = true;
+    this.droppedWhileDown.clear();
     this.byChannel.clear();
   }
 
