@@ -82,8 +82,9 @@ export class RedisConnections {
         // master ends the shard subscription (SUNSUBSCRIBE), and the refresh ioredis makes then can
         // read a node that has not learnt the move yet; it sees no change and subscribes nowhere
         // (ClusterSubscriberGroup.reset, "No topology change detected": node_modules/ioredis/built/
-        // cluster/ClusterSubscriberGroup.js). The next refresh sees the move, and the rooms of that
-        // slot are subscribed on their new master and caught up from their logs.
+        // cluster/ClusterSubscriberGroup.js). The next refresh sees the move (or, for a slot given up
+        // and taken back, a subscriber left with nothing), and the rooms of that slot are subscribed
+        // again and caught up from their logs.
         slotsRefreshInterval: 2000,
         enableOfflineQueue,
         // Off: an autopipeline holds commands of many slots, and a failover or a moved slot fails or
