@@ -1,7 +1,6 @@
 import { MemoryBroker, MemoryBus } from '../src/broker/memory.ts';
 import { RedisBroker } from '../src/broker/redis.ts';
 import type { RedisTarget } from '../src/broker/redis-connection.ts';
-import { parseConfig } from '../src/config/config.ts';
 import { type ReplicaPair, runContracts } from './support/backends.ts';
 import { eventually } from './support/eventually.ts';
 import { RedisCluster, redisClusterAvailable } from './support/redis-cluster.ts';
@@ -31,8 +30,7 @@ runContracts('node', {
     start: async () => {
       const cluster = await RedisCluster.start();
       // As a replica reads it: REDIS_CLUSTER_NODES, with the chat ACL user's credentials on the first node.
-      const nodes = parseConfig({ REDIS_CLUSTER_NODES: cluster.nodesEnv }, { instanceId: 'contract' }).redisCluster!;
-      return { pair: (historySize) => redisPair(nodes, historySize), stop: () => cluster.stop() };
+      return { pair: (historySize) => redisPair(cluster.target, historySize), stop: () => cluster.stop() };
     },
   },
 });

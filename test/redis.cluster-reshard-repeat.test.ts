@@ -3,7 +3,7 @@ import type { RoomEvent } from '../src/broker/broker.ts';
 import { RedisBroker } from '../src/broker/redis.ts';
 import { roomKeys } from '../src/broker/redis-keys.ts';
 import { eventually } from './support/eventually.ts';
-import { CHAT_PASSWORD, CHAT_USER, RedisCluster, redisClusterAvailable } from './support/redis-cluster.ts';
+import { RedisCluster, redisClusterAvailable } from './support/redis-cluster.ts';
 import { quietLog } from './support/room-world.ts';
 
 /**
@@ -26,9 +26,8 @@ it.runIf(redisClusterAvailable())(
   async () => {
     const cluster = await RedisCluster.start();
     opened.push({ close: () => cluster.stop() });
-    const target = { nodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })), username: CHAT_USER, password: CHAT_PASSWORD, tls: false };
-    const a = new RedisBroker({ url: target, instance: 'a', historySize: 1000, log: quietLog });
-    const b = new RedisBroker({ url: target, instance: 'b', historySize: 1000, log: quietLog });
+    const a = new RedisBroker({ url: cluster.target, instance: 'a', historySize: 1000, log: quietLog });
+    const b = new RedisBroker({ url: cluster.target, instance: 'b', historySize: 1000, log: quietLog });
     opened.push(a, b);
     await eventually(() => expect(a.isReady() && b.isReady()).toBe(true), 20_000);
     const events: RoomEvent[] = [];

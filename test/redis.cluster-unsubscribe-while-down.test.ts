@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { RedisBroker } from '../src/broker/redis.ts';
 import { roomKeys } from '../src/broker/redis-keys.ts';
-import { CHAT_PASSWORD, CHAT_USER, RedisCluster, redisClusterAvailable } from './support/redis-cluster.ts';
+import { CHAT_USER, RedisCluster, redisClusterAvailable } from './support/redis-cluster.ts';
 import { eventually } from './support/eventually.ts';
 import { quietLog } from './support/room-world.ts';
 
@@ -21,8 +21,7 @@ it.runIf(redisClusterAvailable())(
   async () => {
     const cluster = await RedisCluster.start();
     opened.push({ close: () => cluster.stop() });
-    const target = { nodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })), username: CHAT_USER, password: CHAT_PASSWORD, tls: false };
-    const a = new RedisBroker({ url: target, instance: 'a', historySize: 1000, log: quietLog });
+    const a = new RedisBroker({ url: cluster.target, instance: 'a', historySize: 1000, log: quietLog });
     opened.push(a);
     await eventually(() => expect(a.isReady()).toBe(true), 20_000);
     const listener = () => {};

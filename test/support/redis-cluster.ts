@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { type RedisClusterConfig, parseConfig } from '../../src/config/config.ts';
 import { eventually } from './eventually.ts';
 import { showLogsOnFailure } from './process-logs.ts';
 import { freePort } from './service-process.ts';
@@ -88,6 +89,11 @@ export class RedisCluster {
     const [first, ...rest] = this.ports;
     const scheme = this.options.tls ? 'rediss' : 'redis';
     return [`${scheme}://${CHAT_USER}:${CHAT_PASSWORD}@127.0.0.1:${first}`, ...rest.map((p) => `127.0.0.1:${p}`)].join(',');
+  }
+
+  /** What a RedisBroker is given for REDIS_CLUSTER_NODES={@link nodesEnv}, parsed as a replica parses it. */
+  get target(): RedisClusterConfig {
+    return parseConfig({ REDIS_CLUSTER_NODES: this.nodesEnv }, { instanceId: 'test' }).redisCluster!;
   }
 
   /** Everything the nodes and `redis-cli --cluster create` printed. */
