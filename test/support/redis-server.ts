@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -41,18 +41,8 @@ export class RedisServer {
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const server = new RedisServer(await freePort(), options);
-    try {
-      await server.restart();
-    } catch (err) {
-      await server.stop();
-      throw err;
-    }
+    await server.restart();
     return server;
-  }
-
-  /** Where its config is written; removed by stop(). */
-  get directory(): string {
-    return this.dir;
   }
 
   get url(): string {
@@ -98,7 +88,6 @@ export class RedisServer {
 
   async stop(): Promise<void> {
     await this.kill();
-    rmSync(this.dir, { recursive: true, force: true });
     this.forgetLogs();
   }
 }
